@@ -42,5 +42,11 @@ export function needFile(t: TestContext, path: string): boolean {
   return need(t, existsSync(path), `needs ${path}`);
 }
 
+/** The repository root (tests run from dist/test/... or, under tsx, from test/...). */
+export const repoRoot = (() => {
+  const here = new URL('.', import.meta.url).pathname;
+  return here.includes('/dist/') ? here.slice(0, here.indexOf('/dist/')) : new URL('../../', import.meta.url).pathname;
+})();
+
 /** The shared peer test data, beside the repository. */
-export const peerDir = new URL('../../../../shared/peer/', import.meta.url).pathname;
+export const peerDir = `${repoRoot.replace(/\/$/, '')}/../shared/peer/`;

@@ -1,0 +1,367 @@
+// BpfMap: one kernel map, created from a spec or opened by pin or id.
+import * as bpf from './sys/bpf.js';
+import { Fd } from './sys/fd.js';
+import { BpfError } from './sys/errors.js';
+import { mmapShared, munmap, pageSize } from './sys/mem.js';
+import { possibleCpus } from './sys/cpus.js';
+import { mapFlagNames, mapFlagsNumber, mapTypeName, mapTypeNumber, type MapFlagName, type MapTypeName } from './sys/names.js';
+import { updateFlags, type UpdateFlagName } from './sys/generated/kernel.js';
+import { toBytes, type Input } from './codec.js';
+
+export interface MapSpec {
+  type: MapTypeName | number;
+  keySize?: number;
+  valueSize?: number;
+  maxEntries: number;
+  flags?: readonly (MapFlagName | number)[] | number;
+  name?: string;
+  /** For array_of_maps / hash_of_maps: a map of the kind the outer map holds. */
+  innerMap?: BpfMap;
+  numaNode?: number;
+  /** For bloom filters: the number of hash functions; for arenas: the address. */
+  mapExtra?: bigint;
+  ifindex?: number;
+  btfFd?: number;
+  btfKeyTypeId?: number;
+  btfValueTypeId?: number;
+  btfVmlinuxValueTypeId?: number;
+}
+
+export interface MapInfo {
+  id: number;
+  type: string;
+  typeId: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  flagNames: MapFlagName[];
+  name: string;
+  ifindex: number;
+  btfId: number;
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+  btfVmlinuxValueTypeId: number;
+  mapExtra: bigint;
+  frozen?: boolean;
+}
+
+export type UpdateFlag = UpdateFlagName | number;
+
+const perCpuTypes = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
+const keylessTypes = new Set(['queue', 'stack', 'bloom_filter']);
+const mapInMapTypes = new Set(['array_of_maps', 'hash_of_maps']);
+const fdValueTypes = new Set(['prog_array', 'array_of_maps', 'hash_of_maps', 'perf_event_array', 'cgroup_array', 'sockmap', 'sockhash', 'devmap', 'devmap_hash', 'xskmap', 'cpumap', 'reuseport_sockarray']);
+
+function flagNumber(flag: UpdateFlag, lock: boolean | undefined): number {
+  const n = typeof flag === 'number' ? flag : updateFlags[flag];
+  if (n === undefined) throw new TypeError(`unknown update flag '${flag}'; valid: any, noexist, exist, lock`);
+  return n | (lock ? updateFlags.lock : 0);
+}
+
+export class BpfMap implements Disposable {
+  readonly fd: Fd;
+  readonly type: string;
+  readonly typeId: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly name: string;
+  #mapping?: ArrayBuffer;
+
+  private constructor(fd: Fd, info: { typeId: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string }) {
+    this.fd = fd;
+    this.typeId = info.typeId;
+    this.type = mapTypeName(info.typeId);
+    this.keySize = info.keySize;
+    this.valueSize = info.valueSize;
+    this.maxEntries = info.maxEntries;
+    this.flags = info.flags;
+    this.name = info.name;
+  }
+
+  /** Creates a map in the kernel. */
+  static create(spec: MapSpec): BpfMap {
+    const typeId = mapTypeNumber(spec.type);
+    const typeName = mapTypeName(typeId);
+    let keySize = spec.keySize ?? (keylessTypes.has(typeName) || typeName === 'ringbuf' || typeName === 'user_ringbuf' ? 0 : 4);
+    let valueSize = spec.valueSize ?? (fdValueTypes.has(typeName) ? 4 : 0);
+    if (typeName === 'ringbuf' || typeName === 'user_ringbuf') keySize = valueSize = 0;
+    const flags = mapFlagsNumber(spec.flags);
+    if (mapInMapTypes.has(typeName) && !spec.innerMap) {
+      throw new TypeError(`a ${typeName} map needs innerMap: a map of the type it will hold`);
+    }
+    const name = sanitizeName(spec.name ?? '');
+    const fd = bpf.mapCreate({
+      mapType: typeId, keySize, valueSize, maxEntries: spec.maxEntries, mapFlags: flags,
+      innerMapFd: spec.innerMap?.fd.raw, numaNode: spec.numaNode, name, ifindex: spec.ifindex,
+      btfFd: spec.btfFd, btfKeyTypeId: spec.btfKeyTypeId, btfValueTypeId: spec.btfValueTypeId,
+      btfVmlinuxValueTypeId: spec.btfVmlinuxValueTypeId, mapExtra: spec.mapExtra,
+    });
+    return new BpfMap(fd, { typeId, keySize, valueSize, maxEntries: spec.maxEntries, flags, name });
+  }
+
+  /** Opens a map pinned in bpffs. */
+  static fromPinned(path: string): BpfMap {
+    return BpfMap.fromFd(bpf.objGet(path));
+  }
+
+  /** Opens a map by its kernel id. */
+  static fromId(id: number): BpfMap {
+    return BpfMap.fromFd(bpf.getFdById('map', id));
+  }
+
+  /** Takes ownership of a map descriptor; its shape is read from the kernel. */
+  static fromFd(fd: Fd): BpfMap {
+    try {
+      const i = readInfo(fd.raw);
+      return new BpfMap(fd, { typeId: i.typeId, keySize: i.keySize, valueSize: i.valueSize, maxEntries: i.maxEntries, flags: i.flags, name: i.name });
+    } catch (e) {
+      fd.close();
+      throw e;
+    }
+  }
+
+  get perCpu(): boolean {
+    return perCpuTypes.has(this.type);
+  }
+
+  /** Bytes of one value as the kernel copies it: per-CPU values are padded to 8 bytes, once per possible CPU. */
+  get valueBufferSize(): number {
+    return this.perCpu ? roundUp8(this.valueSize) * possibleCpus().length : this.valueSize;
+  }
+
+  #key(key: Input | undefined): Buffer | undefined {
+    if (this.keySize === 0) {
+      if (key !== undefined) throw new TypeError(`a ${this.type} map has no keys`);
+      return undefined;
+    }
+    if (key === undefined) throw new TypeError(`a ${this.type} map needs a key of ${this.keySize} bytes`);
+    return toBytes(key, this.keySize, 'key');
+  }
+
+  #value(value: Input | BpfMap | { fd: Fd }): Buffer {
+    if (value instanceof BpfMap || (typeof value === 'object' && value !== null && 'fd' in value && value.fd instanceof Fd)) {
+      return toBytes(value.fd.raw, this.valueSize, 'value');
+    }
+    if (this.perCpu) throw new TypeError(`${this.type} maps take one value per CPU: use updatePerCpu()`);
+    return toBytes(value as Input, this.valueSize, 'value');
+  }
+
+  #noPerCpu(what: string): void {
+    if (this.perCpu) throw new TypeError(`${this.type} maps hold one value per CPU: use ${what}PerCpu()`);
+  }
+
+  /** The value at `key`, or undefined when there is none. */
+  lookup(key?: Input, opts: { lock?: boolean } = {}): Buffer | undefined {
+    this.#noPerCpu('lookup');
+    const value = Buffer.alloc(this.valueSize);
+    return bpf.mapLookupElem(this.fd.raw, this.#key(key), value, opts.lock ? updateFlags.lock : 0) ? value : undefined;
+  }
+
+  /** One value per possible CPU, or undefined when the key is absent. */
+  lookupPerCpu(key?: Input): Buffer[] | undefined {
+    const raw = Buffer.alloc(this.valueBufferSize);
+    if (!bpf.mapLookupElem(this.fd.raw, this.#key(key), raw)) return undefined;
+    return splitPerCpu(raw, this.valueSize);
+  }
+
+  /** Creates or replaces the value at `key`. 'noexist' fails with EEXIST, 'exist' with ENOENT. */
+  update(key: Input | undefined, value: Input | BpfMap | { fd: Fd }, flag: UpdateFlag = 'any', opts: { lock?: boolean } = {}): void {
+    bpf.mapUpdateElem(this.fd.raw, this.#key(key), this.#value(value), flagNumber(flag, opts.lock));
+  }
+
+  updatePerCpu(key: Input | undefined, values: readonly Input[], flag: UpdateFlag = 'any'): void {
+    const cpus = possibleCpus().length;
+    if (values.length !== cpus) throw new TypeError(`expected ${cpus} values (one per possible CPU) got ${values.length}`);
+    const stride = roundUp8(this.valueSize);
+    const raw = Buffer.alloc(stride * cpus);
+    values.forEach((v, i) => toBytes(v, this.valueSize, 'value').copy(raw, i * stride));
+    bpf.mapUpdateElem(this.fd.raw, this.#key(key), raw, flagNumber(flag, false));
+  }
+
+  /** Removes `key`; a missing key is a BpfError with code ENOENT (EINVAL for arrays, as the kernel says). */
+  delete(key: Input): void {
+    bpf.mapDeleteElem(this.fd.raw, this.#key(key));
+  }
+
+  /** The key after `key` (the first key when `key` is undefined or no longer present), or undefined at the end. */
+  nextKey(key?: Input): Buffer | undefined {
+    const next = Buffer.alloc(this.keySize);
+    return bpf.mapGetNextKey(this.fd.raw, key === undefined ? undefined : this.#key(key), next) ? next : undefined;
+  }
+
+  /** Keys in the kernel's iteration order. Deleting the current key makes hash maps start over, as the kernel does. */
+  *keys(): Generator<Buffer> {
+    let key: Buffer | undefined;
+    while ((key = this.nextKey(key)) !== undefined) yield key;
+  }
+
+  *entries(): Generator<[Buffer, Buffer]> {
+    for (const k of this.keys()) {
+      const v = this.lookup(k);
+      if (v !== undefined) yield [k, v];
+    }
+  }
+
+  /** Bloom filters: false when `value` was certainly never pushed, true when it may have been. */
+  contains(value: Input): boolean {
+    if (this.type !== 'bloom_filter') throw new TypeError(`contains() is for bloom_filter maps (this is a ${this.type} map)`);
+    return bpf.mapLookupElem(this.fd.raw, undefined, toBytes(value, this.valueSize, 'value'));
+  }
+
+  /** Reads and removes the value at `key` (or the head of a queue/stack): undefined when absent. */
+  lookupAndDelete(key?: Input): Buffer | undefined {
+    const value = Buffer.alloc(this.valueBufferSize);
+    return bpf.mapLookupAndDeleteElem(this.fd.raw, this.#key(key), value) ? value : undefined;
+  }
+
+  /** Queue and stack: adds a value ('exist' overwrites the oldest when full). */
+  push(value: Input, flag: UpdateFlag = 'any'): void {
+    this.update(undefined, value, flag);
+  }
+
+  /** Queue and stack: removes and returns the next value, undefined when empty. */
+  pop(): Buffer | undefined {
+    return this.lookupAndDelete(undefined);
+  }
+
+  /** Queue and stack: the next value without removing it. */
+  peek(): Buffer | undefined {
+    return this.lookup(undefined);
+  }
+
+  /**
+   * Reads the whole map with BPF_MAP_LOOKUP_BATCH (or ..._AND_DELETE), `batchSize`
+   * entries per system call. Per-CPU values come back as one buffer per CPU joined.
+   */
+  lookupBatch(opts: { batchSize?: number; delete?: boolean } = {}): { keys: Buffer[]; values: Buffer[] } {
+    const batchSize = Math.max(1, opts.batchSize ?? Math.min(this.maxEntries, 4096));
+    const vsize = this.valueBufferSize;
+    const keysBuf = Buffer.alloc(batchSize * this.keySize);
+    const valuesBuf = Buffer.alloc(batchSize * vsize);
+    const token = Math.max(this.keySize, 8);
+    let inBatch: Buffer | undefined;
+    let outBatch = Buffer.alloc(token);
+    const keys: Buffer[] = [];
+    const values: Buffer[] = [];
+    const call = opts.delete ? bpf.mapLookupAndDeleteBatch : bpf.mapLookupBatch;
+    for (;;) {
+      const { count, done } = call({ mapFd: this.fd.raw, inBatch, outBatch, keys: keysBuf, values: valuesBuf, count: batchSize });
+      for (let i = 0; i < count; i++) {
+        keys.push(Buffer.from(keysBuf.subarray(i * this.keySize, (i + 1) * this.keySize)));
+        values.push(Buffer.from(valuesBuf.subarray(i * vsize, (i + 1) * vsize)));
+      }
+      if (done) break;
+      inBatch = outBatch;
+      outBatch = Buffer.alloc(token);
+    }
+    return { keys, values };
+  }
+
+  /** Reads and empties the map in batches. */
+  lookupAndDeleteBatch(opts: { batchSize?: number } = {}): { keys: Buffer[]; values: Buffer[] } {
+    return this.lookupBatch({ ...opts, delete: true });
+  }
+
+  /** Writes many entries in one system call; returns how many were written. */
+  updateBatch(keys: readonly Input[], values: readonly Input[], flag: UpdateFlag = 'any'): number {
+    if (keys.length !== values.length) throw new TypeError(`updateBatch: ${keys.length} keys but ${values.length} values`);
+    const keysBuf = Buffer.concat(keys.map((k) => toBytes(k, this.keySize, 'key')));
+    const valuesBuf = Buffer.concat(values.map((v) => toBytes(v, this.valueBufferSize, 'value')));
+    return bpf.mapUpdateBatch({ mapFd: this.fd.raw, keys: keysBuf, values: valuesBuf, count: keys.length, elemFlags: flagNumber(flag, false) }).count;
+  }
+
+  /** Deletes many keys in one system call; returns how many were deleted. */
+  deleteBatch(keys: readonly Input[]): number {
+    const keysBuf = Buffer.concat(keys.map((k) => toBytes(k, this.keySize, 'key')));
+    return bpf.mapDeleteBatch({ mapFd: this.fd.raw, keys: keysBuf, count: keys.length }).count;
+  }
+
+  /** Makes the map read-only for user space (programs may still write unless rdonly_prog). */
+  freeze(): void {
+    bpf.mapFreeze(this.fd.raw);
+  }
+
+  /**
+   * A Buffer over the map's memory, shared with programs, for 'mmapable' arrays.
+   * Valid until close(); reading it after close() throws.
+   */
+  mmap(): Buffer {
+    if (!this.#mapping) {
+      if (this.type !== 'array' || (this.flags & mapFlagsNumber(['mmapable'])) === 0) {
+        throw new TypeError(`only array maps created with flags ['mmapable'] can be mapped (this is a ${this.type} map)`);
+      }
+      const size = Math.ceil((roundUp8(this.valueSize) * this.maxEntries) / pageSize()) * pageSize();
+      this.#mapping = mmapShared(this.fd.raw, size, this.flags & mapFlagsNumber(['rdonly_prog']) ? 'read' : 'readwrite', 'BpfMap.mmap');
+    }
+    return Buffer.from(this.#mapping);
+  }
+
+  info(): MapInfo {
+    return readInfo(this.fd.raw);
+  }
+
+  pin(path: string): void {
+    bpf.objPin(this.fd.raw, path);
+  }
+
+  close(): void {
+    if (this.#mapping) {
+      munmap(this.#mapping);
+      this.#mapping = undefined;
+    }
+    this.fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function readInfo(fd: number): MapInfo & { typeId: number } {
+  const i = bpf.objGetInfoByFd('map', fd);
+  const typeId = i.get('type');
+  const flags = i.get('map_flags');
+  return {
+    id: i.get('id'),
+    type: mapTypeName(typeId),
+    typeId,
+    keySize: i.get('key_size'),
+    valueSize: i.get('value_size'),
+    maxEntries: i.get('max_entries'),
+    flags,
+    flagNames: mapFlagNames(flags),
+    name: cString(i.bytes('name')),
+    ifindex: i.get('ifindex'),
+    btfId: i.get('btf_id'),
+    btfKeyTypeId: i.get('btf_key_type_id'),
+    btfValueTypeId: i.get('btf_value_type_id'),
+    btfVmlinuxValueTypeId: i.get('btf_vmlinux_value_type_id'),
+    mapExtra: i.getBig('map_extra'),
+  };
+}
+
+export function cString(b: Buffer): string {
+  const nul = b.indexOf(0);
+  return b.subarray(0, nul < 0 ? b.length : nul).toString();
+}
+
+/** Object names are at most 15 characters of [A-Za-z0-9_.]; the kernel rejects others with EINVAL. */
+export function sanitizeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 15);
+}
+
+function roundUp8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+function splitPerCpu(raw: Buffer, valueSize: number): Buffer[] {
+  const stride = roundUp8(valueSize);
+  const out: Buffer[] = [];
+  for (let off = 0; off + stride <= raw.length; off += stride) out.push(Buffer.from(raw.subarray(off, off + valueSize)));
+  return out;
+}
+
+export { BpfError };

@@ -121,13 +121,31 @@ static napi_value addressOf(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* bpf(cmd, attr) -> result or -errno. The attr buffer's length is the size passed. */
+/*
+ * bpf(cmd, attr) -> result or -errno. The attr buffer's length is the size passed.
+ * This is the hot path of every map operation, so it takes the fewest N-API calls:
+ * cmd must be a number and attr a Buffer/Uint8Array.
+ */
 static napi_value bpf(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  size_t len;
-  void *attr = arg_bytes(env, argv[1], &len);
-  long ret = syscall(__NR_bpf, (int)arg_i64(env, argv[0]), attr, (unsigned int)len);
-  return result(env, ret);
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t cmd = 0;
+  void *attr = NULL;
+  size_t len = 0;
+  napi_typedarray_type tt;
+  napi_value ab;
+  size_t off;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &cmd) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &tt, &len, &attr, &ab, &off) != napi_ok ||
+      tt != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "bpf(cmd: number, attr: Uint8Array)");
+    return NULL;
+  }
+  long ret = syscall(__NR_bpf, cmd, attr, (unsigned int)len);
+  napi_value out;
+  napi_create_int32(env, ret < 0 ? -errno : (int32_t)ret, &out);
+  return out;
 }
 
 static napi_value sys_close(napi_env env, napi_callback_info info) {

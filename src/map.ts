@@ -69,6 +69,7 @@ export class BpfMap implements Disposable {
   readonly flags: number;
   readonly name: string;
   #mapping?: ArrayBuffer;
+  #opsCache?: bpf.ElemOps;
 
   private constructor(fd: Fd, info: { typeId: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string }) {
     this.fd = fd;
@@ -79,6 +80,7 @@ export class BpfMap implements Disposable {
     this.maxEntries = info.maxEntries;
     this.flags = info.flags;
     this.name = info.name;
+    this.perCpu = perCpuTypes.has(this.type);
   }
 
   /** Creates a map in the kernel. */
@@ -123,13 +125,31 @@ export class BpfMap implements Disposable {
     }
   }
 
-  get perCpu(): boolean {
-    return perCpuTypes.has(this.type);
-  }
+  /** Per-CPU maps hold one value per possible CPU. */
+  readonly perCpu: boolean;
 
   /** Bytes of one value as the kernel copies it: per-CPU values are padded to 8 bytes, once per possible CPU. */
   get valueBufferSize(): number {
     return this.perCpu ? roundUp8(this.valueSize) * possibleCpus().length : this.valueSize;
+  }
+
+  get #ops(): bpf.ElemOps {
+    return (this.#opsCache ??= new bpf.ElemOps(this.fd.raw, this.keySize, this.valueBufferSize));
+  }
+
+  /** Puts `key` into the prepared key buffer. */
+  #setKey(ops: bpf.ElemOps, key: Input | undefined): void {
+    if (this.keySize === 0) {
+      if (key !== undefined) throw new TypeError(`a ${this.type} map has no keys`);
+      return;
+    }
+    if (key === undefined) throw new TypeError(`a ${this.type} map needs a key of ${this.keySize} bytes`);
+    if (typeof key === 'number' && this.keySize === 4 && key >= 0 && key <= 0xffffffff) ops.key.writeUInt32LE(key);
+    else toBytes(key, this.keySize, 'key').copy(ops.key);
+  }
+
+  #check(r: number, operation: string): void {
+    if (r < 0) throw new BpfError(operation, -r);
   }
 
   #key(key: Input | undefined): Buffer | undefined {
@@ -156,8 +176,12 @@ export class BpfMap implements Disposable {
   /** The value at `key`, or undefined when there is none. */
   lookup(key?: Input, opts: { lock?: boolean } = {}): Buffer | undefined {
     this.#noPerCpu('lookup');
-    const value = Buffer.alloc(this.valueSize);
-    return bpf.mapLookupElem(this.fd.raw, this.#key(key), value, opts.lock ? updateFlags.lock : 0) ? value : undefined;
+    const ops = this.#ops;
+    this.#setKey(ops, key);
+    const r = ops.run('map_lookup_elem', opts.lock ? updateFlags.lock : 0);
+    if (r === -2) return undefined;
+    this.#check(r, 'BPF_MAP_LOOKUP_ELEM');
+    return copyOut(ops.value);
   }
 
   /** One value per possible CPU, or undefined when the key is absent. */
@@ -169,7 +193,10 @@ export class BpfMap implements Disposable {
 
   /** Creates or replaces the value at `key`. 'noexist' fails with EEXIST, 'exist' with ENOENT. */
   update(key: Input | undefined, value: Input | BpfMap | { fd: Fd }, flag: UpdateFlag = 'any', opts: { lock?: boolean } = {}): void {
-    bpf.mapUpdateElem(this.fd.raw, this.#key(key), this.#value(value), flagNumber(flag, opts.lock));
+    const ops = this.#ops;
+    this.#setKey(ops, key);
+    this.#value(value).copy(ops.value);
+    this.#check(ops.run('map_update_elem', flagNumber(flag, opts.lock)), 'BPF_MAP_UPDATE_ELEM');
   }
 
   updatePerCpu(key: Input | undefined, values: readonly Input[], flag: UpdateFlag = 'any'): void {
@@ -183,13 +210,19 @@ export class BpfMap implements Disposable {
 
   /** Removes `key`; a missing key is a BpfError with code ENOENT (EINVAL for arrays, as the kernel says). */
   delete(key: Input): void {
-    bpf.mapDeleteElem(this.fd.raw, this.#key(key));
+    const ops = this.#ops;
+    this.#setKey(ops, key);
+    this.#check(ops.run('map_delete_elem'), 'BPF_MAP_DELETE_ELEM');
   }
 
   /** The key after `key` (the first key when `key` is undefined or no longer present), or undefined at the end. */
   nextKey(key?: Input): Buffer | undefined {
-    const next = Buffer.alloc(this.keySize);
-    return bpf.mapGetNextKey(this.fd.raw, key === undefined ? undefined : this.#key(key), next) ? next : undefined;
+    const ops = this.#ops;
+    if (key !== undefined) this.#setKey(ops, key);
+    const r = ops.next(key === undefined);
+    if (r === -2) return undefined;
+    this.#check(r, 'BPF_MAP_GET_NEXT_KEY');
+    return copyOut(ops.nextKey);
   }
 
   /** Keys in the kernel's iteration order. Deleting the current key makes hash maps start over, as the kernel does. */
@@ -234,30 +267,51 @@ export class BpfMap implements Disposable {
 
   /**
    * Reads the whole map with BPF_MAP_LOOKUP_BATCH (or ..._AND_DELETE), `batchSize`
-   * entries per system call. Per-CPU values come back as one buffer per CPU joined.
+   * entries per system call. Keys and values are views into shared buffers, not copies;
+   * per-CPU values come back as one buffer holding every CPU's value.
    */
   lookupBatch(opts: { batchSize?: number; delete?: boolean } = {}): { keys: Buffer[]; values: Buffer[] } {
+    const raw = this.lookupBatchRaw(opts);
+    const vsize = this.valueBufferSize;
+    const keys = new Array<Buffer>(raw.count);
+    const values = new Array<Buffer>(raw.count);
+    for (let i = 0; i < raw.count; i++) {
+      keys[i] = raw.keys.subarray(i * this.keySize, (i + 1) * this.keySize);
+      values[i] = raw.values.subarray(i * vsize, (i + 1) * vsize);
+    }
+    return { keys, values };
+  }
+
+  /** Like lookupBatch, but keys and values packed back to back in two buffers: no object per entry. */
+  lookupBatchRaw(opts: { batchSize?: number; delete?: boolean } = {}): { keys: Buffer; values: Buffer; count: number } {
     const batchSize = Math.max(1, opts.batchSize ?? Math.min(this.maxEntries, 4096));
     const vsize = this.valueBufferSize;
-    const keysBuf = Buffer.alloc(batchSize * this.keySize);
-    const valuesBuf = Buffer.alloc(batchSize * vsize);
+    // Room for the whole map up front, grown if entries were added meanwhile.
+    let cap = Math.max(batchSize, this.maxEntries);
+    let keys = Buffer.allocUnsafe(cap * this.keySize);
+    let values = Buffer.allocUnsafe(cap * vsize);
     const token = Math.max(this.keySize, 8);
     let inBatch: Buffer | undefined;
     let outBatch = Buffer.alloc(token);
-    const keys: Buffer[] = [];
-    const values: Buffer[] = [];
+    let count = 0;
     const call = opts.delete ? bpf.mapLookupAndDeleteBatch : bpf.mapLookupBatch;
     for (;;) {
-      const { count, done } = call({ mapFd: this.fd.raw, inBatch, outBatch, keys: keysBuf, values: valuesBuf, count: batchSize });
-      for (let i = 0; i < count; i++) {
-        keys.push(Buffer.from(keysBuf.subarray(i * this.keySize, (i + 1) * this.keySize)));
-        values.push(Buffer.from(valuesBuf.subarray(i * vsize, (i + 1) * vsize)));
+      if (count + batchSize > cap) {
+        cap = (count + batchSize) * 2;
+        keys = Buffer.concat([keys.subarray(0, count * this.keySize)], cap * this.keySize);
+        values = Buffer.concat([values.subarray(0, count * vsize)], cap * vsize);
       }
-      if (done) break;
+      const r = call({
+        mapFd: this.fd.raw, inBatch, outBatch, count: batchSize,
+        keys: keys.subarray(count * this.keySize, (count + batchSize) * this.keySize),
+        values: values.subarray(count * vsize, (count + batchSize) * vsize),
+      });
+      count += r.count;
+      if (r.done) break;
       inBatch = outBatch;
       outBatch = Buffer.alloc(token);
     }
-    return { keys, values };
+    return { keys: keys.subarray(0, count * this.keySize), values: values.subarray(0, count * vsize), count };
   }
 
   /** Reads and empties the map in batches. */
@@ -351,6 +405,13 @@ export function cString(b: Buffer): string {
 /** Object names are at most 15 characters of [A-Za-z0-9_.]; the kernel rejects others with EINVAL. */
 export function sanitizeName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 15);
+}
+
+/** A private copy of a scratch buffer (allocUnsafe draws small buffers from Node's pool). */
+function copyOut(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(b.length);
+  out.set(b);
+  return out;
 }
 
 function roundUp8(n: number): number {

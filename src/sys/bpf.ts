@@ -58,6 +58,50 @@ export function mapLookupElem(mapFd: number, key: Uint8Array | undefined, value:
   return true;
 }
 
+/**
+ * Element operations on one map with the attribute and scratch buffers prepared once:
+ * each operation is a copy into `key`/`value` and one system call, which keeps BpfMap's
+ * hot path within reach of C. `key` and `value` stay alive as long as this object.
+ */
+export class ElemOps {
+  readonly key: Buffer;
+  readonly value: Buffer;
+  readonly nextKey: Buffer;
+  readonly #attr: Attr;
+  readonly #nextAttr: Attr;
+  readonly #deleteAttr: Attr;
+  readonly #flagsOff: number;
+  readonly #keyOff: number;
+  readonly #keyAddr: bigint;
+  readonly #bpf = native().bpf;
+
+  constructor(mapFd: number, keySize: number, valueSize: number) {
+    this.key = Buffer.alloc(keySize);
+    this.value = Buffer.alloc(valueSize);
+    this.nextKey = Buffer.alloc(keySize);
+    this.#attr = new Attr(attrLayouts.map_elem).set('map_fd', mapFd).ptr('key', keySize ? this.key : undefined).ptr('value', valueSize ? this.value : undefined);
+    this.#nextAttr = new Attr(attrLayouts.map_elem).set('map_fd', mapFd).ptr('key', keySize ? this.key : undefined).ptr('next_key', keySize ? this.nextKey : undefined);
+    // The kernel wants every field after a command's last one zero: delete stops at `key`.
+    this.#deleteAttr = new Attr(attrLayouts.map_elem).set('map_fd', mapFd).ptr('key', keySize ? this.key : undefined);
+    this.#flagsOff = attrLayouts.map_elem.fields.flags.off;
+    this.#keyOff = attrLayouts.map_elem.fields.key.off;
+    this.#keyAddr = this.#nextAttr.buf.readBigUInt64LE(this.#keyOff);
+  }
+
+  /** Runs an element command on `key`/`value`; returns 0 or -errno. */
+  run(cmd: 'map_lookup_elem' | 'map_update_elem' | 'map_delete_elem' | 'map_lookup_and_delete_elem', flags = 0): number {
+    if (cmd === 'map_delete_elem') return this.#bpf(bpfCmd[cmd], this.#deleteAttr.buf);
+    this.#attr.buf.writeUInt32LE(flags, this.#flagsOff);
+    return this.#bpf(bpfCmd[cmd], this.#attr.buf);
+  }
+
+  /** BPF_MAP_GET_NEXT_KEY from `key` (or from the start) into `nextKey`; 0 or -errno. */
+  next(fromStart: boolean): number {
+    this.#nextAttr.buf.writeBigUInt64LE(fromStart ? 0n : this.#keyAddr, this.#keyOff);
+    return this.#bpf(bpfCmd.map_get_next_key, this.#nextAttr.buf);
+  }
+}
+
 export function mapUpdateElem(mapFd: number, key: Uint8Array | undefined, value: Uint8Array, flags: number | bigint): void {
   call('map_update_elem', elemAttr(mapFd, key, value, flags));
 }

@@ -5,11 +5,12 @@ import { Fd } from './sys/fd.js';
 import { BpfError, VerifierError } from './sys/errors.js';
 import { attachTypeName, attachTypeNumber, progTypeName, progTypeNumber, type AttachTypeName, type ProgTypeName } from './sys/names.js';
 import { cString, sanitizeName } from './map.js';
+import { encode, type Instruction } from './asm/index.js';
 
 export interface ProgramSpec {
   type: ProgTypeName | number;
-  /** Raw instructions: 8 bytes each, little endian. */
-  instructions: Uint8Array;
+  /** Instructions from the assembler or builder, or raw bytes (8 per slot, little endian). */
+  instructions: Uint8Array | readonly Instruction[];
   license?: string;
   name?: string;
   expectedAttachType?: AttachTypeName | number;
@@ -99,15 +100,16 @@ export class Program implements Disposable {
 
   /** Loads a program into the kernel. Throws VerifierError with the log when the verifier refuses it. */
   static load(spec: ProgramSpec): Program {
-    if (spec.instructions.length === 0 || spec.instructions.length % 8 !== 0) {
-      throw new TypeError(`instructions must be a non-empty multiple of 8 bytes (got ${spec.instructions.length})`);
+    const insns = spec.instructions instanceof Uint8Array ? spec.instructions : encode(spec.instructions as Instruction[]);
+    if (insns.length === 0 || insns.length % 8 !== 0) {
+      throw new TypeError(`instructions must be a non-empty multiple of 8 bytes (got ${insns.length})`);
     }
     const typeId = progTypeNumber(spec.type);
     const expected = spec.expectedAttachType === undefined ? undefined : attachTypeNumber(spec.expectedAttachType);
     const name = sanitizeName(spec.name ?? '');
     const base: bpf.ProgLoadAttr = {
       progType: typeId,
-      insns: spec.instructions,
+      insns,
       license: spec.license ?? 'GPL',
       name,
       expectedAttachType: expected,

@@ -31,6 +31,7 @@ export class Attr {
 
   set(name: string, value: number | bigint): this {
     const f = this.#field(name);
+    if (f.bits !== undefined) return this.#setBits(f.off, f.size, f.bitOff!, f.bits, BigInt(value));
     switch (f.size) {
       case 1: this.buf.writeUInt8(Number(value) & 0xff, f.off); break;
       case 2: this.buf.writeUInt16LE(Number(value) & 0xffff, f.off); break;
@@ -41,6 +42,17 @@ export class Attr {
     return this;
   }
 
+  #setBits(off: number, size: number, bitOff: number, bits: number, value: bigint): this {
+    const read = () => size === 8 ? this.buf.readBigUInt64LE(off) : BigInt(size === 4 ? this.buf.readUInt32LE(off) : size === 2 ? this.buf.readUInt16LE(off) : this.buf.readUInt8(off));
+    const mask = ((1n << BigInt(bits)) - 1n) << BigInt(bitOff);
+    const next = (read() & ~mask) | ((value << BigInt(bitOff)) & mask);
+    if (size === 8) this.buf.writeBigUInt64LE(next, off);
+    else if (size === 4) this.buf.writeUInt32LE(Number(next), off);
+    else if (size === 2) this.buf.writeUInt16LE(Number(next), off);
+    else this.buf.writeUInt8(Number(next), off);
+    return this;
+  }
+
   get(name: string): number {
     const f = this.#field(name);
     let v: number;
@@ -48,7 +60,10 @@ export class Attr {
       case 1: v = this.buf.readUInt8(f.off); break;
       case 2: v = this.buf.readUInt16LE(f.off); break;
       case 4: v = this.buf.readUInt32LE(f.off); break;
-      case 8: v = Number(this.buf.readBigUInt64LE(f.off)); break;
+      case 8:
+        if (f.bits !== undefined) return Number((this.buf.readBigUInt64LE(f.off) >> BigInt(f.bitOff!)) & ((1n << BigInt(f.bits)) - 1n));
+        v = Number(this.buf.readBigUInt64LE(f.off));
+        break;
       default: throw new Error(`bpfkit internal: field ${name} has size ${f.size}`);
     }
     if (f.bits !== undefined) v = (v >>> f.bitOff!) & ((1 << f.bits) - 1);
@@ -65,6 +80,12 @@ export class Attr {
     if (!bytes) return this.set(name, 0n);
     this.#keep.push(bytes);
     return this.set(name, bytes.length ? native().addressOf(bytes) : 0n);
+  }
+
+  /** The address of `bytes` for an array of pointers the attr points to; `bytes` stays alive with the Attr. */
+  keep(bytes: Uint8Array): bigint {
+    this.#keep.push(bytes);
+    return native().addressOf(bytes);
   }
 
   /** A NUL-terminated string behind a pointer field. */

@@ -59,6 +59,19 @@ function seccompHint(errno: number): string | undefined {
   return undefined;
 }
 
+// asm-generic/ioctls.h. Not yet in src/sys/generated/kernel.ts (the lead's generator list);
+// the fallback is the value every architecture bpfkit supports uses.
+const FIONCLEX = Number((macros as Record<string, bigint>).FIONCLEX ?? 0x5450n);
+
+/**
+ * Makes `fd` survive execve. Node marks every descriptor it inherits close-on-exec at start-up,
+ * so a node process that execs a command must clear the flag on the stdio it passes on.
+ */
+export function clearCloseOnExec(fd: number): void {
+  const r = native().ioctl(fd, FIONCLEX, 0);
+  if (r < 0) throw new BpfError(`ioctl(${fd}, FIONCLEX)`, -r);
+}
+
 /** execve(2): replaces the process; returns only by throwing. `path` must be a path, not a bare name. */
 export function execve(path: string, argv: string[], envp: string[]): never {
   const r = native().execve(path, argv, envp);

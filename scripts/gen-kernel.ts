@@ -158,6 +158,11 @@ const enums = {
   tcaAttrs: table(enumWithMember('TCA_KIND'), 'TCA_', true),
   tcaBpf: table(enumWithMember('TCA_BPF_FD'), 'TCA_BPF_', true),
   rtmTypes: table(enumWithMember('RTM_NEWLINK'), 'RTM_', true),
+  nlmsgerrAttrs: table(enumWithMember('NLMSGERR_ATTR_MSG'), 'NLMSGERR_ATTR_', true),
+  xdpAttached: table(enumWithMember('XDP_ATTACHED_SKB'), 'XDP_ATTACHED_', true),
+  nfProtos: table(enumWithMember('NFPROTO_IPV4'), 'NFPROTO_', true),
+  nfInetHooks: table(enumWithMember('NF_INET_LOCAL_IN'), 'NF_INET_', true),
+  ipProtos: table(enumWithMember('IPPROTO_ICMP'), 'IPPROTO_', true),
   btfKinds: {} as Record<string, number>,
 };
 // Update flags are an anonymous enum in bpf.h: BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK.
@@ -208,11 +213,13 @@ const macros = [
   'AUDIT_ARCH_X86_64', 'AUDIT_ARCH_I386', 'AUDIT_ARCH_AARCH64', 'AUDIT_ARCH_ARM', 'AUDIT_ARCH_RISCV64',
   'AUDIT_ARCH_S390X', 'AUDIT_ARCH_PPC64LE', 'AUDIT_ARCH_PPC64', 'AUDIT_ARCH_MIPS', 'AUDIT_ARCH_MIPSEL',
   'AUDIT_ARCH_LOONGARCH64', '__X32_SYSCALL_BIT',
-  'SKF_AD_OFF', 'SKF_NET_OFF', 'SKF_LL_OFF',
+  'SKF_AD_OFF', 'SKF_NET_OFF', 'SKF_LL_OFF', 'FIONCLEX',
+  'SO_DETACH_REUSEPORT_BPF', 'MSG_DONTWAIT', 'MSG_PEEK', 'MSG_TRUNC', 'SO_ERROR', 'SO_RCVTIMEO', 'SO_SNDTIMEO', 'SO_BINDTODEVICE', 'SOL_IP', 'IFNAMSIZ', 'ETH_HLEN',
+  'NETLINK_CAP_ACK', 'TCA_CLS_FLAGS_SKIP_HW', 'TCA_CLS_FLAGS_SKIP_SW', 'BPF_F_NETFILTER_IP_DEFRAG',
 ];
 const headers = ['linux/bpf.h', 'linux/perf_event.h', 'linux/if_link.h', 'linux/netlink.h', 'linux/rtnetlink.h',
   'linux/pkt_sched.h', 'linux/pkt_cls.h', 'linux/if_ether.h', 'linux/if_packet.h', 'linux/seccomp.h', 'linux/audit.h',
-  'linux/filter.h', 'sys/socket.h', 'sys/prctl.h', 'sys/mman.h', 'fcntl.h', 'sched.h', 'asm/unistd.h'];
+  'linux/filter.h', 'sys/socket.h', 'sys/prctl.h', 'sys/mman.h', 'fcntl.h', 'sched.h', 'asm/unistd.h', 'sys/ioctl.h'];
 function evalMacros(): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfkit-gen-'));
   try {

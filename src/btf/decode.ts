@@ -66,6 +66,44 @@ export function readString(strings: Uint8Array, off: number, decoder = new TextD
 }
 
 /**
+ * Fast string lookup in a BTF string table: an all-ASCII table (the usual case) is decoded once
+ * and sliced; otherwise each string is decoded as UTF-8 on first use.
+ */
+export class StringTable {
+  readonly bytes: Uint8Array;
+  private readonly text: string | undefined;
+  private readonly cache = new Map<number, string>();
+  private readonly decoder = new TextDecoder();
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    this.text = ascii ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : undefined;
+  }
+  /** The string at `off`, or undefined when `off` is outside the table. */
+  get(off: number): string | undefined {
+    if (off === 0) return '';
+    if (off < 0 || off >= this.bytes.length) return undefined;
+    if (this.text !== undefined) {
+      let end = this.text.indexOf('\0', off);
+      if (end < 0) end = this.text.length;
+      return this.text.slice(off, end);
+    }
+    let s = this.cache.get(off);
+    if (s === undefined) {
+      s = readString(this.bytes, off, this.decoder);
+      this.cache.set(off, s);
+    }
+    return s;
+  }
+}
+
+/**
  * Decodes all types. `baseTypeCount` is the number of types (including void)
  * of the base BTF when decoding split BTF (kernel modules); base strings are
  * addressed below `baseStrings.length`.
@@ -78,18 +116,12 @@ export function decodeBtf(buf: Uint8Array, opts: { file?: string; baseTypeCount?
   const strStart = h.hdrLen + h.strOff;
   const ownStrings = buf.subarray(strStart, strStart + h.strLen);
   const baseStrings = opts.baseStrings;
-  const decoder = new TextDecoder();
-  const cache = new Map<number, string>();
+  const ownTable = new StringTable(ownStrings);
+  const baseTable = baseStrings ? new StringTable(baseStrings) : undefined;
+  const baseLen = baseStrings ? baseStrings.length : 0;
   const str = (off: number, at: number): string => {
-    let s = cache.get(off);
-    if (s !== undefined) return s;
-    try {
-      if (baseStrings && off < baseStrings.length) s = readString(baseStrings, off, decoder);
-      else s = readString(ownStrings, baseStrings ? off - baseStrings.length : off, decoder);
-    } catch {
-      fail(file, `name offset ${off} outside the string table`, at);
-    }
-    cache.set(off, s);
+    const s = baseTable && off < baseLen ? baseTable.get(off) : ownTable.get(off - baseLen);
+    if (s === undefined) fail(file, `name offset ${off} outside the string table`, at);
     return s;
   };
   const firstId = opts.baseTypeCount ?? 1;
@@ -127,8 +159,11 @@ export function decodeBtf(buf: Uint8Array, opts: { file?: string; baseTypeCount?
         };
         break;
       }
-      case 'ptr': case 'typedef': case 'volatile': case 'const': case 'restrict': case 'type_tag':
+      case 'ptr': case 'typedef': case 'volatile': case 'const': case 'restrict':
         t = { id, kind, name, type: sizeOrType };
+        break;
+      case 'type_tag':
+        t = kflag ? { id, kind, name, type: sizeOrType, attribute: true } : { id, kind, name, type: sizeOrType };
         break;
       case 'array':
         need(12);
@@ -204,6 +239,7 @@ export function decodeBtf(buf: Uint8Array, opts: { file?: string; baseTypeCount?
       case 'decl_tag':
         need(4);
         t = { id, kind, name, type: sizeOrType, componentIdx: dv.getInt32(p, le) };
+        if (kflag) t.attribute = true;
         p += 4;
         break;
     }

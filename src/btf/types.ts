@@ -44,7 +44,9 @@ interface Base {
 export type BtfType =
   | (Base & { kind: 'void' })
   | (Base & { kind: 'int'; size: number; bits: number; offset: number; signed: boolean; char: boolean; bool: boolean })
-  | (Base & { kind: 'ptr' | 'typedef' | 'volatile' | 'const' | 'restrict' | 'type_tag'; type: number })
+  | (Base & { kind: 'ptr' | 'typedef' | 'volatile' | 'const' | 'restrict'; type: number })
+  /** `attribute`: the tag is a plain `__attribute__((name))` (kflag set), not `btf_type_tag("name")`. */
+  | (Base & { kind: 'type_tag'; type: number; attribute?: boolean })
   | (Base & { kind: 'array'; type: number; indexType: number; nelems: number })
   | (Base & { kind: 'struct' | 'union'; size: number; members: BtfMember[] })
   | (Base & { kind: 'enum' | 'enum64'; size: number; signed: boolean; values: BtfEnumValue[] })
@@ -54,9 +56,18 @@ export type BtfType =
   | (Base & { kind: 'var'; type: number; linkage: number })
   | (Base & { kind: 'datasec'; size: number; vars: BtfVarSecinfo[] })
   | (Base & { kind: 'float'; size: number })
-  | (Base & { kind: 'decl_tag'; type: number; componentIdx: number });
+  | (Base & { kind: 'decl_tag'; type: number; componentIdx: number; attribute?: boolean });
 
-export type BtfTypeOf<K extends BtfKind> = Extract<BtfType, { kind: K }>;
+/** The type model of one kind (also for kinds that share a shape, e.g. 'typedef'). */
+export type BtfTypeOf<K extends BtfKind> = BtfType extends infer T
+  ? T extends { kind: infer TK }
+    ? [K] extends [TK]
+      ? T & { kind: K }
+      : K extends TK
+        ? T & { kind: K }
+        : never
+    : never
+  : never;
 
 /** BTF_INT_ENCODING bits. */
 export const BTF_INT_SIGNED = 1;

@@ -102,3 +102,29 @@ export function decodeCbpf(bytes: Uint8Array): CbpfInsn[] {
   }
   return out;
 }
+
+// Negative load offsets with a special meaning (linux/filter.h).
+/** Base of the ancillary loads: `ld [SKF_AD_OFF + SKF_AD_*]` reads socket-buffer metadata. */
+export const SKF_AD_OFF = -0x1000;
+/** `ld [SKF_NET_OFF + n]` reads byte n of the network header. */
+export const SKF_NET_OFF = -0x100000;
+/** `ld [SKF_LL_OFF + n]` reads byte n of the link-layer header. */
+export const SKF_LL_OFF = -0x200000;
+
+export const SKF_AD_PROTOCOL = 0;
+export const SKF_AD_PKTTYPE = 4;
+export const SKF_AD_IFINDEX = 8;
+export const SKF_AD_NLATTR = 12;
+export const SKF_AD_NLATTR_NEST = 16;
+export const SKF_AD_MARK = 20;
+export const SKF_AD_QUEUE = 24;
+export const SKF_AD_HATYPE = 28;
+export const SKF_AD_RXHASH = 32;
+export const SKF_AD_CPU = 36;
+export const SKF_AD_ALU_XOR_X = 40;
+export const SKF_AD_VLAN_TAG = 44;
+export const SKF_AD_VLAN_TAG_PRESENT = 48;
+export const SKF_AD_PAY_OFFSET = 52;
+export const SKF_AD_RANDOM = 56;
+export const SKF_AD_VLAN_TPID = 60;
+export const SKF_AD_MAX = 64;

@@ -88,21 +88,19 @@ export function summarizeVerifierLog(log: string): string[] {
   let end = lines.length;
   while (end > 0 && /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|-- END PROG LOAD LOG --)/.test(lines[end - 1])) end--;
   if (end === 0) return [];
-  const reason = lines[end - 1];
+  // The reason is every line after the last instruction the verifier printed (often two).
+  let insn = end - 1;
+  while (insn >= 0 && !/^\d+: \(/.test(lines[insn])) insn--;
+  const reasonStart = insn >= 0 && end - insn - 1 <= 4 ? insn + 1 : end - 1;
   const out: string[] = [];
-  for (let i = end - 2; i >= 0 && i >= end - 12; i--) {
+  for (let i = (insn >= 0 ? insn : end) - 1; i >= 0 && i >= end - 16; i--) {
     if (lines[i].startsWith('; ')) {
       out.push(lines[i]);
       break;
     }
   }
-  for (let i = end - 2; i >= 0 && i >= end - 4; i--) {
-    if (/^\d+: \(/.test(lines[i])) {
-      out.push(lines[i]);
-      break;
-    }
-  }
-  out.push(reason);
+  if (insn >= 0 && reasonStart === insn + 1) out.push(lines[insn].replace(/\s+;.*$/, ''));
+  out.push(...lines.slice(reasonStart, end));
   return out;
 }
 

@@ -61,7 +61,7 @@ function seccompHint(errno: number): string | undefined {
 
 // asm-generic/ioctls.h. Not yet in src/sys/generated/kernel.ts (the lead's generator list);
 // the fallback is the value every architecture bpfkit supports uses.
-const FIONCLEX = Number((macros as Record<string, bigint>).FIONCLEX ?? 0x5450n);
+const FIONCLEX = Number(macros.FIONCLEX);
 
 /**
  * Makes `fd` survive execve. Node marks every descriptor it inherits close-on-exec at start-up,

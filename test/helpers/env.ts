@@ -42,11 +42,11 @@ export function needFile(t: TestContext, path: string): boolean {
   return need(t, existsSync(path), `needs ${path}`);
 }
 
-/** The repository root (tests run from dist/test/... or, under tsx, from test/...). */
-export const repoRoot = (() => {
-  const here = new URL('.', import.meta.url).pathname;
-  return here.includes('/dist/') ? here.slice(0, here.indexOf('/dist/')) : new URL('../../', import.meta.url).pathname;
-})();
+import { repoRoot as root, peerDir as peer, fixturesDir as fixtures } from '../../scripts/paths.js';
 
+/** The repository root, with a trailing slash. */
+export const repoRoot = `${root}/`;
+/** Test fixtures live in the source tree (test/fixtures), also when the tests run compiled from dist/. */
+export const fixturesDir = `${fixtures}/`;
 /** The shared peer test data, beside the repository. */
-export const peerDir = `${repoRoot.replace(/\/$/, '')}/../shared/peer/`;
+export const peerDir = `${peer}/`;

@@ -763,6 +763,85 @@ export const rtmTypes = {
 } as const;
 export type RtmTypeName = keyof typeof rtmTypes;
 
+export const nlmsgerrAttrs = {
+  UNUSED: 0,
+  MSG: 1,
+  OFFS: 2,
+  COOKIE: 3,
+  POLICY: 4,
+  MISS_TYPE: 5,
+  MISS_NEST: 6,
+  MAX: 6,
+} as const;
+export type NlmsgerrAttrName = keyof typeof nlmsgerrAttrs;
+
+export const xdpAttached = {
+  NONE: 0,
+  DRV: 1,
+  SKB: 2,
+  HW: 3,
+  MULTI: 4,
+} as const;
+export type XdpAttachedName = keyof typeof xdpAttached;
+
+export const nfProtos = {
+  UNSPEC: 0,
+  INET: 1,
+  IPV4: 2,
+  ARP: 3,
+  NETDEV: 5,
+  BRIDGE: 7,
+  IPV6: 10,
+  NUMPROTO: 11,
+} as const;
+export type NfProtoName = keyof typeof nfProtos;
+
+export const nfInetHooks = {
+  PRE_ROUTING: 0,
+  LOCAL_IN: 1,
+  FORWARD: 2,
+  LOCAL_OUT: 3,
+  POST_ROUTING: 4,
+  NUMHOOKS: 5,
+  INGRESS: 5,
+} as const;
+export type NfInetHookName = keyof typeof nfInetHooks;
+
+export const ipProtos = {
+  IP: 0,
+  ICMP: 1,
+  IGMP: 2,
+  IPIP: 4,
+  TCP: 6,
+  EGP: 8,
+  PUP: 12,
+  UDP: 17,
+  IDP: 22,
+  TP: 29,
+  DCCP: 33,
+  IPV6: 41,
+  RSVP: 46,
+  GRE: 47,
+  ESP: 50,
+  AH: 51,
+  MTP: 92,
+  BEETPH: 94,
+  ENCAP: 98,
+  PIM: 103,
+  COMP: 108,
+  L2TP: 115,
+  SCTP: 132,
+  UDPLITE: 136,
+  MPLS: 137,
+  ETHERNET: 143,
+  AGGFRAG: 144,
+  RAW: 255,
+  SMC: 256,
+  MPTCP: 262,
+  MAX: 263,
+} as const;
+export type IpProtoName = keyof typeof ipProtos;
+
 /** BPF_F_* and related flag enumerators, by full name. */
 export const bpfFlags = {
   BPF_SK_SKB_STREAM_PARSER: 0x4n,
@@ -1009,6 +1088,19 @@ export const macros = {
   SKF_AD_OFF: 0xfffffffffffff000n,
   SKF_NET_OFF: 0xfffffffffff00000n,
   SKF_LL_OFF: 0xffffffffffe00000n,
+  FIONCLEX: 0x5450n,
+  SO_DETACH_REUSEPORT_BPF: 0x44n,
+  MSG_DONTWAIT: 0x40n,
+  MSG_PEEK: 0x2n,
+  MSG_TRUNC: 0x20n,
+  SO_ERROR: 0x4n,
+  SO_RCVTIMEO: 0x14n,
+  SO_SNDTIMEO: 0x15n,
+  SO_BINDTODEVICE: 0x19n,
+  ETH_HLEN: 0xen,
+  NETLINK_CAP_ACK: 0xan,
+  TCA_CLS_FLAGS_SKIP_HW: 0x1n,
+  TCA_CLS_FLAGS_SKIP_SW: 0x2n,
 } as const;
 
 export interface Field { off: number; size: number; bitOff?: number; bits?: number }

@@ -1,0 +1,71 @@
+// Parse the kernel's BTF and write vmlinux.h: bpfkit vs `bpftool btf dump file … format c`, in one run.
+// Each tool runs as its own process under /usr/bin/time (wall time, peak RSS); the bpfkit process
+// also reports the time of the work itself (read + decode + C dump + write), without Node's start-up
+// and TypeScript loading. Rounds alternate between the tools; medians are printed, the ratio
+// (bpfkit work time ÷ bpftool process time) last.
+// Run: node --import tsx bench/btf.ts [PATH] [ROUNDS]
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Btf } from '../src/btf/btf.js';
+import { btfToC } from '../src/btf/c-dump.js';
+
+if (process.argv[2] === '--child') {
+  const [, , , path, out] = process.argv;
+  const t0 = performance.now();
+  const btf = Btf.fromBuffer(readFileSync(path), { file: path });
+  const t1 = performance.now();
+  writeFileSync(out, btfToC(btf));
+  const t2 = performance.now();
+  process.stderr.write(`WORK ${(t2 - t0).toFixed(1)} ${(t1 - t0).toFixed(1)}\n`);
+  process.exit(0);
+}
+
+const path = process.argv[2] ?? '/sys/kernel/btf/vmlinux';
+const rounds = Number(process.argv[3] ?? 5);
+const dir = mkdtempSync(join(tmpdir(), 'bpfkit-bench-btf-'));
+const self = new URL(import.meta.url).pathname;
+
+interface Run { wall: number; rssKb: number; work?: number; parse?: number }
+
+function timed(cmd: string[], outFile: string): { run: Run; stderr: string } {
+  const fd = openSync(outFile, 'w');
+  try {
+    const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', ...cmd], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
+    const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr);
+    if (!m) throw new Error(`no timing from /usr/bin/time: ${r.stderr}`);
+    return { run: { wall: Number(m[1]) * 1000, rssKb: Number(m[2]) }, stderr: r.stderr };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+  const ours: Run[] = [];
+  const theirs: Run[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const b = timed(['bpftool', 'btf', 'dump', 'file', path, 'format', 'c'], join(dir, 'bpftool.h'));
+    theirs.push(b.run);
+    const outFile = join(dir, 'bpfkit.h');
+    const o = timed([process.execPath, '--import', 'tsx', self, '--child', path, outFile], join(dir, 'child.out'));
+    const w = /WORK ([\d.]+) ([\d.]+)/.exec(o.stderr)!;
+    ours.push({ ...o.run, work: Number(w[1]), parse: Number(w[2]) });
+  }
+  const a = readFileSync(join(dir, 'bpfkit.h'), 'utf8');
+  const b = readFileSync(join(dir, 'bpftool.h'), 'utf8');
+  const wBpftool = median(theirs.map((r) => r.wall));
+  const wOurs = median(ours.map((r) => r.wall));
+  const work = median(ours.map((r) => r.work!));
+  console.log(`input: ${path}, ${rounds} rounds; headers: bpfkit ${a.length} bytes, bpftool ${b.length} bytes, ${a === b ? 'identical' : 'differing'}`);
+  console.log(`bpftool  process: ${wBpftool.toFixed(0)} ms, peak RSS ${(median(theirs.map((r) => r.rssKb)) / 1024).toFixed(0)} MiB`);
+  console.log(`bpfkit   process: ${wOurs.toFixed(0)} ms (Node start-up and TS loading included), peak RSS ${(median(ours.map((r) => r.rssKb)) / 1024).toFixed(0)} MiB`);
+  console.log(`bpfkit   work:    ${work.toFixed(0)} ms (decode ${median(ours.map((r) => r.parse!)).toFixed(0)} ms, C dump and write the rest)`);
+  console.log(`whole-process ratio: ${(wOurs / wBpftool).toFixed(2)}`);
+  console.log(`ratio (bpfkit work / bpftool): ${(work / wBpftool).toFixed(2)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,125 @@
+// bpfkit filter: compile a tcpdump expression and print the classic BPF program the way
+// `tcpdump -d` / `-dd` / `-ddd` does.
+//   bpfkit filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] [EXPR...]
+import { readFileSync } from 'node:fs';
+import { isUserError } from '../sys/errors.js';
+import { compileFilter, dumpCbpf, SUPPORTED_LINKTYPES, type CbpfDumpFormat } from '../cbpf/index.js';
+
+const USAGE = `usage: bpfkit filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] [--ebpf xdp|tc] EXPR...
+  -d       print the program as tcpdump -d does (the default)
+  -dd      print it as a C array of struct sock_filter
+  -ddd     print it as decimal numbers, the count first
+  -O       do not run the optimizer
+  -y TYPE  link-layer type: ${SUPPORTED_LINKTYPES.join(', ')} (default EN10MB)
+  -s LEN   snapshot length returned for matching packets (default 262144)
+  -F FILE  read the expression from FILE
+  --ebpf xdp|tc  emit the filter as an eBPF program (not available yet)`;
+
+interface FilterArgs {
+  dumps: number;
+  optimize: boolean;
+  linktype: string;
+  snaplen: number;
+  file?: string;
+  ebpf?: string;
+  words: string[];
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): FilterArgs | 'help' {
+  const a: FilterArgs = { dumps: 0, optimize: true, linktype: 'EN10MB', snaplen: 262144, words: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      a.words.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--ebpf' || arg.startsWith('--ebpf=')) {
+      a.ebpf = arg.includes('=') ? arg.slice(7) : argv[++i];
+      if (a.ebpf !== 'xdp' && a.ebpf !== 'tc') throw new UsageError('--ebpf takes xdp or tc');
+      continue;
+    }
+    if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
+    if (!arg.startsWith('-') || arg === '-') {
+      a.words.push(arg);
+      continue;
+    }
+    // Short options cluster like tcpdump's: -dd, -Od, -yEN10MB.
+    for (let j = 1; j < arg.length; j++) {
+      const c = arg[j];
+      const value = (): string => {
+        const rest = arg.slice(j + 1);
+        j = arg.length;
+        if (rest) return rest;
+        if (i + 1 >= argv.length) throw new UsageError(`option -${c} needs a value`);
+        return argv[++i];
+      };
+      switch (c) {
+        case 'd': a.dumps++; break;
+        case 'O': a.optimize = false; break;
+        case 'y': a.linktype = value(); break;
+        case 's': {
+          const v = value();
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid snaplen ${v}`);
+          a.snaplen = n === 0 ? 262144 : n;
+          break;
+        }
+        case 'F': a.file = value(); break;
+        default: throw new UsageError(`unknown option -${c}`);
+      }
+    }
+  }
+  return a;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: FilterArgs | 'help';
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`bpfkit filter: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    let expr: string;
+    let file: string | undefined;
+    if (args.file) {
+      // tcpdump ignores '#' comments in -F files.
+      expr = readFileSync(args.file, 'utf8').split('\n').map((l) => l.replace(/#.*/, '')).join(' ').trim();
+      file = args.file;
+    } else {
+      // tcpdump joins the words of the expression with single spaces.
+      expr = args.words.join(' ');
+    }
+    const prog = compileFilter(expr, {
+      linktype: args.linktype, snaplen: args.snaplen, optimize: args.optimize, netmask: 0, file,
+    });
+    if (args.ebpf) {
+      process.stderr.write('bpfkit filter: --ebpf is not available yet (it needs the eBPF assembler of src/asm)\n');
+      return 2;
+    }
+    const format: CbpfDumpFormat = args.dumps >= 3 ? 'ddd' : args.dumps === 2 ? 'dd' : 'd';
+    process.stdout.write(dumpCbpf(prog, format));
+    return 0;
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`bpfkit filter: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof Error && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+      process.stderr.write(`bpfkit filter: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -2,7 +2,8 @@
 // so the common path costs one system call and no log buffer.
 import * as bpf from './sys/bpf.js';
 import { Fd } from './sys/fd.js';
-import { BpfError, VerifierError } from './sys/errors.js';
+import { readFileSync } from 'node:fs';
+import { BpfError, NotSupportedError, VerifierError } from './sys/errors.js';
 import { attachTypeName, attachTypeNumber, progTypeName, progTypeNumber, type AttachTypeName, type ProgTypeName } from './sys/names.js';
 import { cString, sanitizeName } from './map.js';
 import { encode, type Instruction } from './asm/index.js';
@@ -134,7 +135,7 @@ export class Program implements Disposable {
       const r = bpf.progLoad(base);
       if (r.fd) return new Program(r.fd, typeId, name, attachName);
       // Without privilege the kernel refuses before verifying; a log would be empty.
-      if (r.errno === 1) throw new BpfError(`loading program ${name || '(unnamed)'}`, r.errno);
+      if (r.errno === 1) throw privilegeError(typeId, name, expected);
     }
     let size = Math.max(spec.logSize ?? 256 * 1024, 1024);
     for (;;) {
@@ -146,7 +147,10 @@ export class Program implements Disposable {
         size = r.logTrueSize > size ? r.logTrueSize + 1 : size * 4;
         continue;
       }
-      if (!log.trim()) throw new BpfError(`loading program ${name || '(unnamed)'}`, r.errno, loadHint(r.errno));
+      if (!log.trim()) {
+        if (r.errno === 1) throw privilegeError(typeId, name, expected);
+        throw new BpfError(`loading program ${name || '(unnamed)'}`, r.errno, loadHint(r.errno));
+      }
       throw new VerifierError(name, r.errno, log, r.errno === ENOSPC);
     }
   }
@@ -238,6 +242,32 @@ export class Program implements Disposable {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+}
+
+/**
+ * EPERM while we hold CAP_BPF and CAP_SYS_ADMIN is not about privilege: for programs that
+ * attach through BPF trampolines (fentry/fexit/fmod_ret/LSM/freplace) it means the kernel
+ * cannot build them (no trampoline support, or lockdown).
+ */
+function privilegeError(typeId: number, name: string, expected: number | undefined): Error {
+  const type = progTypeName(typeId);
+  if (['tracing', 'lsm', 'ext'].includes(type) && hasCapabilities([21, 39])) {
+    const what = type === 'lsm' ? 'LSM programs' : type === 'ext' ? 'freplace programs' : `${expected === undefined ? 'tracing' : attachTypeName(expected)} programs (fentry/fexit/fmod_ret)`;
+    return new NotSupportedError(what, 'the kernel refused the load with EPERM although this process has CAP_BPF and CAP_SYS_ADMIN (no BPF trampolines here, or lockdown forbids them)');
+  }
+  return new BpfError(`loading program ${name || '(unnamed)'}`, 1);
+}
+
+/** Whether the process's effective capability set has every listed capability bit. */
+function hasCapabilities(bits: number[]): boolean {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (!m) return false;
+    const eff = BigInt(`0x${m[1]}`);
+    return bits.every((b) => ((eff >> BigInt(b)) & 1n) === 1n);
+  } catch {
+    return false;
   }
 }
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { Program } from '../../../src/program.js';
 import { BpfMap } from '../../../src/map.js';
 import { VerifierError, BpfError } from '../../../src/sys/errors.js';
-import { needRoot, repoRoot } from '../../helpers/env.js';
+import { needRoot, needTool, repoRoot } from '../../helpers/env.js';
 
 // Hand-encoded instructions: the assembler has its own tests; these keep the core independent of it.
 const insn = (code: number, dst: number, src: number, off: number, imm: number) => {
@@ -66,7 +66,7 @@ test('a tail call through a prog array runs the second program', (t) => {
 });
 
 test('without privilege, loading says what privilege is missing', (t) => {
-  if (!needRoot(t)) return;
+  if (!needRoot(t) || !needTool(t, 'setpriv')) return;
   const programUrl = new URL('../../../src/program.js', import.meta.url).href;
   const script = `
     const { Program } = await import(${JSON.stringify(programUrl)});
@@ -74,8 +74,10 @@ test('without privilege, loading says what privilege is missing', (t) => {
       Program.load({ type: 'socket_filter', instructions: Buffer.from('b7000000010000009500000000000000', 'hex') });
       console.log('LOADED');
     } catch (e) { console.log(e.name + ': ' + e.message); }`;
-  const r = spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], {
-    uid: 65534, gid: 65534, encoding: 'utf8', cwd: repoRoot, timeout: 60_000,
+  // An unprivileged process: uid 0 with every capability dropped (bounding set emptied before exec),
+  // so it can still read a checkout that only root may read, but holds no CAP_BPF/CAP_SYS_ADMIN.
+  const r = spawnSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--', process.execPath, ...process.execArgv, '--input-type=module', '-e', script], {
+    encoding: 'utf8', cwd: repoRoot, timeout: 60_000,
   });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /BpfError: .*(EPERM|EACCES)/);

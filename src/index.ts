@@ -5,3 +5,5 @@ export { struct, toBytes, type Codec, type FieldType, type StructValue } from '.
 export { BpfError, VerifierError, NotSupportedError, ParseError, isUserError } from './sys/errors.js';
 export { possibleCpus, onlineCpus } from './sys/cpus.js';
 export type { MapTypeName, ProgTypeName, AttachTypeName, LinkTypeName, MapFlagName } from './sys/names.js';
+export { Collection, Variable, setVariable, type CollectionOptions } from './collection.js';
+export { CollectionSpec } from './elf/index.js';

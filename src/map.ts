@@ -144,8 +144,9 @@ export class BpfMap implements Disposable {
       return;
     }
     if (key === undefined) throw new TypeError(`a ${this.type} map needs a key of ${this.keySize} bytes`);
-    if (typeof key === 'number' && this.keySize === 4 && key >= 0 && key <= 0xffffffff) ops.key.writeUInt32LE(key);
-    else toBytes(key, this.keySize, 'key').copy(ops.key);
+    if (key instanceof Uint8Array && key.length === this.keySize) ops.key.set(key);
+    else if (typeof key === 'number' && this.keySize === 4 && key >= 0 && key <= 0xffffffff) ops.key.writeUInt32LE(key);
+    else ops.key.set(toBytes(key, this.keySize, 'key'));
   }
 
   #check(r: number, operation: string): void {
@@ -174,11 +175,11 @@ export class BpfMap implements Disposable {
   }
 
   /** The value at `key`, or undefined when there is none. */
-  lookup(key?: Input, opts: { lock?: boolean } = {}): Buffer | undefined {
-    this.#noPerCpu('lookup');
+  lookup(key?: Input, opts?: { lock?: boolean }): Buffer | undefined {
+    if (this.perCpu) this.#noPerCpu('lookup');
     const ops = this.#ops;
     this.#setKey(ops, key);
-    const r = ops.run('map_lookup_elem', opts.lock ? updateFlags.lock : 0);
+    const r = ops.lookup(opts?.lock ? updateFlags.lock : 0);
     if (r === -2) return undefined;
     this.#check(r, 'BPF_MAP_LOOKUP_ELEM');
     return copyOut(ops.value);
@@ -192,11 +193,13 @@ export class BpfMap implements Disposable {
   }
 
   /** Creates or replaces the value at `key`. 'noexist' fails with EEXIST, 'exist' with ENOENT. */
-  update(key: Input | undefined, value: Input | BpfMap | { fd: Fd }, flag: UpdateFlag = 'any', opts: { lock?: boolean } = {}): void {
+  update(key: Input | undefined, value: Input | BpfMap | { fd: Fd }, flag: UpdateFlag = 'any', opts?: { lock?: boolean }): void {
     const ops = this.#ops;
     this.#setKey(ops, key);
-    this.#value(value).copy(ops.value);
-    this.#check(ops.run('map_update_elem', flagNumber(flag, opts.lock)), 'BPF_MAP_UPDATE_ELEM');
+    if (value instanceof Uint8Array && value.length === this.valueSize && !this.perCpu) ops.value.set(value);
+    else ops.value.set(this.#value(value));
+    const r = ops.update(flag === 'any' && !opts?.lock ? 0 : flagNumber(flag, opts?.lock));
+    if (r < 0) this.#check(r, 'BPF_MAP_UPDATE_ELEM');
   }
 
   updatePerCpu(key: Input | undefined, values: readonly Input[], flag: UpdateFlag = 'any'): void {

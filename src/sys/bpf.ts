@@ -63,6 +63,10 @@ export function mapLookupElem(mapFd: number, key: Uint8Array | undefined, value:
  * each operation is a copy into `key`/`value` and one system call, which keeps BpfMap's
  * hot path within reach of C. `key` and `value` stay alive as long as this object.
  */
+const LOOKUP = bpfCmd.map_lookup_elem;
+const UPDATE = bpfCmd.map_update_elem;
+const DELETE = bpfCmd.map_delete_elem;
+
 export class ElemOps {
   readonly key: Buffer;
   readonly value: Buffer;
@@ -90,9 +94,20 @@ export class ElemOps {
 
   /** Runs an element command on `key`/`value`; returns 0 or -errno. */
   run(cmd: 'map_lookup_elem' | 'map_update_elem' | 'map_delete_elem' | 'map_lookup_and_delete_elem', flags = 0): number {
-    if (cmd === 'map_delete_elem') return this.#bpf(bpfCmd[cmd], this.#deleteAttr.buf);
+    if (cmd === 'map_delete_elem') return this.#bpf(DELETE, this.#deleteAttr.buf);
     this.#attr.buf.writeUInt32LE(flags, this.#flagsOff);
     return this.#bpf(bpfCmd[cmd], this.#attr.buf);
+  }
+
+  /** BPF_MAP_LOOKUP_ELEM of `key` into `value`: the hot path, without a command lookup. */
+  lookup(flags: number): number {
+    this.#attr.buf.writeUInt32LE(flags, this.#flagsOff);
+    return this.#bpf(LOOKUP, this.#attr.buf);
+  }
+
+  update(flags: number): number {
+    this.#attr.buf.writeUInt32LE(flags, this.#flagsOff);
+    return this.#bpf(UPDATE, this.#attr.buf);
   }
 
   /** BPF_MAP_GET_NEXT_KEY from `key` (or from the start) into `nextKey`; 0 or -errno. */

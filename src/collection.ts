@@ -176,6 +176,7 @@ export class Collection implements Disposable {
         instructions: insns,
         license: ps.license || this.spec.license || 'GPL',
         name: ps.name,
+        section: ps.sectionName,
         expectedAttachType: ps.expectedAttachType as Parameters<typeof Program.load>[0]['expectedAttachType'],
         kernelVersion: ps.kernelVersion || this.spec.kernelVersion,
         flags: (ps.sleepable ? 1 << 4 : 0) | (ps.xdpFrags ? 1 << 5 : 0),

@@ -7,3 +7,4 @@ export { possibleCpus, onlineCpus } from './sys/cpus.js';
 export type { MapTypeName, ProgTypeName, AttachTypeName, LinkTypeName, MapFlagName } from './sys/names.js';
 export { Collection, Variable, setVariable, type CollectionOptions } from './collection.js';
 export { CollectionSpec } from './elf/index.js';
+export { attach, type AttachOptions, type Link, type LinkInfo } from './link/index.js';

@@ -7,9 +7,12 @@ import { BpfError, NotSupportedError, VerifierError } from './sys/errors.js';
 import { attachTypeName, attachTypeNumber, progTypeName, progTypeNumber, type AttachTypeName, type ProgTypeName } from './sys/names.js';
 import { cString, sanitizeName } from './map.js';
 import { encode, type Instruction } from './asm/index.js';
+import type { Link } from './link/link.js';
 
 export interface ProgramSpec {
   type: ProgTypeName | number;
+  /** The SEC() name it came from; attach() without a section uses it. */
+  section?: string;
   /** Instructions from the assembler or builder, or raw bytes (8 per slot, little endian). */
   instructions: Uint8Array | readonly Instruction[];
   license?: string;
@@ -89,6 +92,10 @@ export class Program implements Disposable {
   readonly expectedAttachType?: string;
   /** The verifier log when one was asked for with logLevel. */
   readonly verifierLog?: string;
+  /** The SEC() name it was loaded from, when known. */
+  section?: string;
+  /** Set by the link layer (bpfkit/link), which sits below the core. */
+  static attacher?: (program: Program, options: object) => Link;
 
   private constructor(fd: Fd, typeId: number, name: string, expectedAttachType?: string, log?: string) {
     this.fd = fd;
@@ -133,7 +140,7 @@ export class Program implements Disposable {
     const level = spec.logLevel ?? 0;
     if (level === 0) {
       const r = bpf.progLoad(base);
-      if (r.fd) return new Program(r.fd, typeId, name, attachName);
+      if (r.fd) return withSection(new Program(r.fd, typeId, name, attachName), spec.section);
       // Without privilege the kernel refuses before verifying; a log would be empty.
       if (r.errno === 1) throw privilegeError(typeId, name, expected);
     }
@@ -142,7 +149,7 @@ export class Program implements Disposable {
       const logBuf = Buffer.alloc(size);
       const r = bpf.progLoad({ ...base, logLevel: Math.max(level, 1), logBuf });
       const log = cString(logBuf);
-      if (r.fd) return new Program(r.fd, typeId, name, attachName, level ? log : undefined);
+      if (r.fd) return withSection(new Program(r.fd, typeId, name, attachName, level ? log : undefined), spec.section);
       if (r.errno === ENOSPC && size < MAX_LOG) {
         size = r.logTrueSize > size ? r.logTrueSize + 1 : size * 4;
         continue;
@@ -232,6 +239,15 @@ export class Program implements Disposable {
     };
   }
 
+  /**
+   * Attaches where the program's section name says (libbpf's auto-attach): `tracepoint/…`,
+   * `uprobe/PATH:FUNC`, `usdt/…`, `xdp` + { interface }, … See AttachOptions in bpfkit/link.
+   */
+  attach(options: import('./link/auto.js').AttachOptions = {}): Link {
+    if (!Program.attacher) throw new Error('attach() needs the link layer: import "bpfkit" or "bpfkit/link" first');
+    return Program.attacher(this, options);
+  }
+
   pin(path: string): void {
     bpf.objPin(this.fd.raw, path);
   }
@@ -269,6 +285,11 @@ function hasCapabilities(bits: number[]): boolean {
   } catch {
     return false;
   }
+}
+
+function withSection(p: Program, section: string | undefined): Program {
+  p.section = section;
+  return p;
 }
 
 function loadHint(errno: number): string | undefined {

@@ -15,3 +15,6 @@ export { attachRawTracepoint, attachTracing } from './raw-tracepoint.js';
 export { attachKprobe, attachKprobeMulti, LegacyProbeLink, type KprobeOptions } from './kprobe.js';
 export { attachUprobe, attachUprobeMulti, type UprobeOptions } from './uprobe.js';
 export { attachPerfSampling, type PerfEventSpec, type PerfSamplingOptions } from './perf-event.js';
+export { attachUsdt, type UsdtOptions, type UsdtAttachment } from './usdt.js';
+export { attachIter, readIter } from './iter.js';
+export { attach, type AttachOptions } from './auto.js';

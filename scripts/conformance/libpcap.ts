@@ -7,6 +7,7 @@
 //   apply blocks   — our program over a savefile must give the per-packet results listed;
 //   reject tests   — we must refuse the expression with a ParseError that names a column.
 // Usage: node --import tsx scripts/conformance/libpcap.ts [--verbose] [--limit N]
+import { mulberry32 } from '../prng.js';
 import { peerDir } from '../paths.js';
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,17 +82,7 @@ export interface TestPacket {
   ancillary?: CbpfAncillary;
 }
 
-/** Deterministic PRNG (mulberry32) so the corpus is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const u16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
 const u32 = (v: number) => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];

@@ -3,8 +3,8 @@ export { BpfLink, readInfo, cannotPin, type Link, type LinkInfo } from './link.j
 export { attachXdp, XdpNetlinkAttachment, type XdpMode, type XdpOptions } from './xdp.js';
 export { attachTc, TcFilterAttachment, type TcOptions, type TcDirection } from './tc.js';
 export { attachTcx, type TcxOptions } from './tcx.js';
-export { attachSocketFilter, SocketFilterAttachment, type SocketRef } from './socket-filter.js';
-export { attachSkReuseport, SkReuseportAttachment } from './sk-reuseport.js';
+export { attachSocketFilter, SocketOptionAttachment, type SocketRef } from './socket-filter.js';
+export { attachSkReuseport } from './sk-reuseport.js';
 export { attachCgroup, CgroupProgAttachment, type CgroupOptions, type CgroupAttachFlag } from './cgroup.js';
 export { attachSockmap, SockmapProgAttachment, type SockmapOptions, type SockmapAttachType, type MapRef } from './sockmap.js';
 export { attachFlowDissector, attachSkLookup, NetnsProgAttachment, type NetnsAttachOptions } from './flow-dissector.js';

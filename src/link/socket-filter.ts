@@ -15,25 +15,37 @@ export function socketFdOf(s: SocketRef): number {
 }
 
 export function attachSocketFilter(program: Program, socket: SocketRef): Link {
-  const fd = socketFdOf(socket);
-  attachBpf(fd, program.fd.raw);
-  return new SocketFilterAttachment(fd, bpf.objGetInfoByFd('prog', program.fd.raw).get('id'));
+  return SocketOptionAttachment.attach('socket_filter', attachBpf, detachBpf, program, socket);
 }
 
-export class SocketFilterAttachment implements Link {
-  readonly kind = 'socket_filter';
+/**
+ * A program set on a socket through a socket option (SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_EBPF):
+ * setting it again replaces the program in one step; close() clears the option.
+ */
+export class SocketOptionAttachment implements Link {
+  readonly kind: string;
   readonly socketFd: number;
+  readonly #set: (socketFd: number, progFd: number) => void;
+  readonly #clear: (socketFd: number) => void;
   #progId: number;
   #closed = false;
 
-  constructor(socketFd: number, progId: number) {
+  static attach(kind: string, set: (socketFd: number, progFd: number) => void, clear: (socketFd: number) => void, program: Program, socket: SocketRef): SocketOptionAttachment {
+    const fd = socketFdOf(socket);
+    set(fd, program.fd.raw);
+    return new SocketOptionAttachment(kind, fd, set, clear, bpf.objGetInfoByFd('prog', program.fd.raw).get('id'));
+  }
+
+  constructor(kind: string, socketFd: number, set: (socketFd: number, progFd: number) => void, clear: (socketFd: number) => void, progId: number) {
+    this.kind = kind;
     this.socketFd = socketFd;
+    this.#set = set;
+    this.#clear = clear;
     this.#progId = progId;
   }
 
-  /** Swaps the filter: SO_ATTACH_BPF replaces the socket's filter in one step. */
   update(program: Program): void {
-    attachBpf(this.socketFd, program.fd.raw);
+    this.#set(this.socketFd, program.fd.raw);
     this.#progId = bpf.objGetInfoByFd('prog', program.fd.raw).get('id');
   }
 
@@ -49,9 +61,9 @@ export class SocketFilterAttachment implements Link {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      detachBpf(this.socketFd);
+      this.#clear(this.socketFd);
     } catch (e) {
-      // EBADF/ENOTSOCK: the socket was closed first, which detached the filter; ENOENT: already detached.
+      // EBADF/ENOTSOCK: the socket was closed first, which detached the program; ENOENT: already detached.
       if (!(e instanceof BpfError) || !['EBADF', 'ENOTSOCK', 'ENOENT'].includes(e.code)) throw e;
     }
   }
@@ -60,3 +72,4 @@ export class SocketFilterAttachment implements Link {
     this.close();
   }
 }
+

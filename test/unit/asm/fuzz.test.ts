@@ -1,23 +1,14 @@
 // Property tests: mutated text only ever raises ParseError (never another exception, never a
 // hang: a hang would time the test out); random bytes decode or raise ParseError, and what
 // decodes re-encodes to the same bytes and prints in every flavour.
+import { mulberry32 } from '../../../scripts/prng.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble, decode, disassemble, encode, formatInstruction, type Syntax } from '../../../src/asm/index.js';
 import { ParseError } from '../../../src/sys/errors.js';
 import { table } from './table.js';
 
-/** mulberry32: a small seeded generator, so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const alphabet = ' \t\n\r+-*/()[]<>=:;,#%&|^!_.0123456789abcdefrwxsulpgotcmkiLqz\u00e9\u0000';
 const flavourFor: Record<Syntax, 'bpftool' | 'llvm' | 'ubpf'> = { kernel: 'bpftool', llvm: 'llvm', ubpf: 'ubpf' };

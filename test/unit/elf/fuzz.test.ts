@@ -1,6 +1,7 @@
 // Robustness: mutated copies of the fixture objects must parse or fail with a ParseError —
 // never another exception, never a hang (every loop in the parsers is bounded by the input size)
 // and never a huge allocation (counts are checked against the buffer before anything is allocated).
+import { mulberry32 } from '../../../scripts/prng.js';
 import { fixturesDir } from '../../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,17 +17,7 @@ const dir = `${fixturesDir}bpf/build/`;
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.o')).sort().map((f) => ({ name: f, buf: readFileSync(dir + f) }));
 const TOTAL = 10_000;
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 /** Byte ranges worth aiming at: ELF header, section headers, symbol table, .BTF, .BTF.ext, relocations. */
 function hotRanges(buf: Buffer): [number, number][] {

@@ -10,15 +10,10 @@ import {
 } from '../../../src/cbpf/seccomp/index.js';
 import { referenceAction } from './reference.js';
 import { need, peerDir } from '../../helpers/env.js';
+import { mulberry32 } from '../../../scripts/prng.js';
 
-// A small deterministic generator, so failures reproduce.
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+// A deterministic generator, so failures reproduce.
+const rng = mulberry32;
 
 const ACTIONS: SeccompAction[] = [
   { kind: 'allow' }, { kind: 'errno', errno: 1 }, { kind: 'errno', errno: 13 }, { kind: 'kill_process' }, { kind: 'kill_thread' },

@@ -195,3 +195,23 @@ test('fentry programs are reported as missing on this kernel', (t) => {
     (e: unknown) => e instanceof NotSupportedError && /fentry/.test(e.message),
   );
 });
+
+test('USDT arguments are read in BPF C with include/bpfkit/usdt.bpf.h', async (t) => {
+  if (!needRoot(t) || !needTool(t, 'cc')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'bpfkit-usdt-args-'));
+  const { Collection } = await import('../../../src/collection.js');
+  using coll = Collection.load(`${fixturesDir}bpf/build/usdt.bpf.o`);
+  try {
+    const bin = compile('usdt-target', dir);
+    using link = attachUsdt(coll.programs.on_tick, bin, 'bpfkit', 'tick', { specs: coll.maps.bpfkit_usdt_specs });
+    void link;
+    const child = spawn(bin, ['5']);
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 5);
+    assert.equal(coll.variables.calls.get().readBigUInt64LE(0), 5n);
+    assert.equal(coll.variables.arg_count.get().readInt32LE(0), 1);
+    assert.equal(coll.variables.sum.get().readBigInt64LE(0), 0n + 1n + 2n + 3n + 4n);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -129,7 +129,8 @@ const structs: Record<string, Layout> = {};
 for (const name of ['bpf_prog_info', 'bpf_map_info', 'bpf_btf_info', 'bpf_link_info', 'perf_event_attr', 'perf_event_mmap_page',
   'perf_event_header', 'bpf_stack_build_id', '__sk_buff', 'xdp_md', 'bpf_sock_addr', 'bpf_func_info', 'bpf_line_info',
   'bpf_core_relo', 'bpf_insn', 'seccomp_data', 'sock_fprog', 'ifinfomsg', 'tcmsg', 'nlmsghdr', 'nlattr', 'nlmsgerr',
-  'sockaddr_nl', 'sockaddr_ll', 'bpf_prog_load_opts', 'bpf_cgroup_dev_ctx', 'bpf_sysctl', 'bpf_sock', 'bpf_sock_ops']) {
+  'sockaddr_nl', 'sockaddr_ll', 'bpf_prog_load_opts', 'bpf_cgroup_dev_ctx', 'bpf_sysctl', 'bpf_sock', 'bpf_sock_ops',
+  'tpacket_stats']) {
   const t = types.find((x) => x.kind === 'struct' && x.name === name);
   if (t && t.kind === 'struct') structs[name] = layoutOf(t);
 }
@@ -216,10 +217,12 @@ const macros = [
   'SKF_AD_OFF', 'SKF_NET_OFF', 'SKF_LL_OFF', 'FIONCLEX',
   'SO_DETACH_REUSEPORT_BPF', 'MSG_DONTWAIT', 'MSG_PEEK', 'MSG_TRUNC', 'SO_ERROR', 'SO_RCVTIMEO', 'SO_SNDTIMEO', 'SO_BINDTODEVICE', 'SOL_IP', 'IFNAMSIZ', 'ETH_HLEN',
   'NETLINK_CAP_ACK', 'TCA_CLS_FLAGS_SKIP_HW', 'TCA_CLS_FLAGS_SKIP_SW', 'BPF_F_NETFILTER_IP_DEFRAG',
+  'PACKET_STATISTICS', 'PACKET_HOST', 'PACKET_OUTGOING', 'SIOCGSTAMPNS', 'ARPHRD_ETHER', 'ARPHRD_LOOPBACK', 'ARPHRD_NONE',
 ];
 const headers = ['linux/bpf.h', 'linux/perf_event.h', 'linux/if_link.h', 'linux/netlink.h', 'linux/rtnetlink.h',
   'linux/pkt_sched.h', 'linux/pkt_cls.h', 'linux/if_ether.h', 'linux/if_packet.h', 'linux/seccomp.h', 'linux/audit.h',
-  'linux/filter.h', 'sys/socket.h', 'sys/prctl.h', 'sys/mman.h', 'fcntl.h', 'sched.h', 'asm/unistd.h', 'sys/ioctl.h'];
+  'linux/filter.h', 'sys/socket.h', 'sys/prctl.h', 'sys/mman.h', 'fcntl.h', 'sched.h', 'asm/unistd.h', 'sys/ioctl.h',
+  'linux/sockios.h', 'linux/if_arp.h'];
 function evalMacros(): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfkit-gen-'));
   try {

@@ -6,3 +6,6 @@ export * from './disasm.js';
 export * from './asm.js';
 export * from './pcap-file.js';
 export * from './pcap/index.js';
+export * from './to-ebpf.js';
+export * from './summary.js';
+export * from './capture.js';

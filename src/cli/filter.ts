@@ -1,11 +1,14 @@
 // bpfkit filter: compile a tcpdump expression and print the classic BPF program the way
 // `tcpdump -d` / `-dd` / `-ddd` does.
 //   bpfkit filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] [EXPR...]
-import { readFileSync } from 'node:fs';
+//   bpfkit filter --ebpf xdp|tc [-o FILE] [EXPR...]: the same program as eBPF, bpftool's text or raw bytes
+import { readFileSync, writeFileSync } from 'node:fs';
 import { isUserError } from '../sys/errors.js';
 import { compileFilter, dumpCbpf, SUPPORTED_LINKTYPES, type CbpfDumpFormat } from '../cbpf/index.js';
+import { cbpfToEbpf, CbpfTranslateError } from '../cbpf/to-ebpf.js';
+import { disassemble, encode } from '../asm/index.js';
 
-const USAGE = `usage: bpfkit filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] [--ebpf xdp|tc] EXPR...
+const USAGE = `usage: bpfkit filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] [--ebpf xdp|tc [-o FILE]] EXPR...
   -d       print the program as tcpdump -d does (the default)
   -dd      print it as a C array of struct sock_filter
   -ddd     print it as decimal numbers, the count first
@@ -13,7 +16,10 @@ const USAGE = `usage: bpfkit filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN
   -y TYPE  link-layer type: ${SUPPORTED_LINKTYPES.join(', ')} (default EN10MB)
   -s LEN   snapshot length returned for matching packets (default 262144)
   -F FILE  read the expression from FILE
-  --ebpf xdp|tc  emit the filter as an eBPF program (not available yet)`;
+  --ebpf xdp|tc  emit the filter as an eBPF program instead: XDP drops what the expression
+           matches (XDP_DROP) and passes the rest (XDP_PASS); tc answers TC_ACT_SHOT / TC_ACT_OK.
+           Printed as bpftool prints xlated code; compile for the device's link type (-y)
+  -o FILE  with --ebpf: write the raw instructions (8 bytes each, little endian) to FILE`;
 
 interface FilterArgs {
   dumps: number;
@@ -21,7 +27,8 @@ interface FilterArgs {
   linktype: string;
   snaplen: number;
   file?: string;
-  ebpf?: string;
+  ebpf?: 'xdp' | 'tc';
+  output?: string;
   words: string[];
 }
 
@@ -37,8 +44,9 @@ function parseArgs(argv: string[]): FilterArgs | 'help' {
     }
     if (arg === '-h' || arg === '--help') return 'help';
     if (arg === '--ebpf' || arg.startsWith('--ebpf=')) {
-      a.ebpf = arg.includes('=') ? arg.slice(7) : argv[++i];
-      if (a.ebpf !== 'xdp' && a.ebpf !== 'tc') throw new UsageError('--ebpf takes xdp or tc');
+      const v = arg.includes('=') ? arg.slice(7) : argv[++i];
+      if (v !== 'xdp' && v !== 'tc') throw new UsageError('--ebpf takes xdp or tc');
+      a.ebpf = v;
       continue;
     }
     if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
@@ -68,6 +76,7 @@ function parseArgs(argv: string[]): FilterArgs | 'help' {
           break;
         }
         case 'F': a.file = value(); break;
+        case 'o': a.output = value(); break;
         default: throw new UsageError(`unknown option -${c}`);
       }
     }
@@ -105,14 +114,21 @@ export async function main(argv: string[]): Promise<number> {
       linktype: args.linktype, snaplen: args.snaplen, optimize: args.optimize, netmask: 0, file,
     });
     if (args.ebpf) {
-      process.stderr.write('bpfkit filter: --ebpf is not available yet (it needs the eBPF assembler of src/asm)\n');
-      return 2;
+      const insns = cbpfToEbpf(prog, args.ebpf);
+      if (args.output) writeFileSync(args.output, encode(insns));
+      else process.stdout.write(disassemble(insns));
+      return 0;
     }
+    if (args.output) throw new UsageError('-o goes with --ebpf');
     const format: CbpfDumpFormat = args.dumps >= 3 ? 'ddd' : args.dumps === 2 ? 'dd' : 'd';
     process.stdout.write(dumpCbpf(prog, format));
     return 0;
   } catch (e) {
-    if (isUserError(e)) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`bpfkit filter: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (isUserError(e) || e instanceof CbpfTranslateError) {
       process.stderr.write(`bpfkit filter: ${e.message}\n`);
       return 1;
     }

@@ -1,5 +1,6 @@
 // bpfkit seccomp compile|simulate|run|record
 import { writeFileSync } from 'node:fs';
+import { recordSyscalls, recordedPolicyYaml } from '../cbpf/seccomp/record.js';
 import { isUserError } from '../sys/errors.js';
 import {
   archByName,
@@ -13,7 +14,9 @@ import {
   runUnderFilter,
   simulateSeccomp,
   toU64,
+  parseAction,
   ARCH_NAMES,
+  type SeccompAction,
   type SeccompPolicy,
 } from '../cbpf/seccomp/index.js';
 
@@ -21,8 +24,11 @@ const USAGE = `usage:
   bpfkit seccomp compile POLICY [--format pseudo|c|raw] [-o FILE]
   bpfkit seccomp simulate POLICY [--arch ARCH] --syscall NAME|NR [--args A0,A1,...]
   bpfkit seccomp run --policy POLICY [--log] [--tsync] -- CMD [ARGS...]
-  bpfkit seccomp record -o FILE -- CMD [ARGS...]
-POLICY is bpfkit YAML/JSON or an OCI/Docker seccomp profile.`;
+  bpfkit seccomp record -o FILE [--default ACTION] -- CMD [ARGS...]
+POLICY is bpfkit YAML/JSON or an OCI/Docker seccomp profile.
+record runs CMD, traces the system calls of it and its children (raw_syscalls:sys_enter) and
+writes the smallest allow-list policy (bpfkit YAML) under which that run succeeds; calls not
+recorded get ACTION (default KILL_PROCESS). It needs root. The exit status is the command's.`;
 
 class UsageError extends Error {}
 
@@ -116,6 +122,29 @@ async function run(argv: string[]): Promise<number> {
   return r.status;
 }
 
+async function record(argv: string[]): Promise<number> {
+  const dash = argv.indexOf('--');
+  if (dash < 0 || dash === argv.length - 1) throw new UsageError('record needs -- CMD [ARGS...]');
+  const opts = argv.slice(0, dash);
+  const command = argv.slice(dash + 1);
+  let out: string | undefined;
+  let defaultAction: SeccompAction | string = { kind: 'kill_process' };
+  for (let i = 0; i < opts.length; i++) {
+    const a = opts[i];
+    if (a === '-o' || a === '--output') out = take(opts, i++, a);
+    else if (a === '--default') defaultAction = parseAction(take(opts, i++, a));
+    else throw new UsageError(`unknown option ${a}`);
+  }
+  if (!out) throw new UsageError('record needs -o FILE');
+  if (typeof defaultAction === 'string') throw new UsageError(defaultAction);
+  const [cmd, ...cmdArgs] = command;
+  const r = await recordSyscalls(cmd, cmdArgs);
+  writeFileSync(out, recordedPolicyYaml(r.calls, { defaultAction, command }));
+  const how = r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`;
+  process.stderr.write(`bpfkit seccomp: ${r.calls.length} system calls recorded from ${cmd} (${how}); policy written to ${out}\n`);
+  return r.status;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   try {
@@ -127,8 +156,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         return await run(rest);
       case 'record':
-        process.stderr.write('bpfkit seccomp record: not available yet (it needs the raw_syscalls tracepoint and ring-buffer layer)\n');
-        return 2;
+        return await record(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -200,6 +200,8 @@ export interface NetInterface {
   name: string;
   flags: number;
   mtu: number;
+  /** ifi_type: the device's ARPHRD_* hardware type (1 Ethernet, 772 loopback, 65534 none). */
+  type: number;
   xdp: XdpState;
 }
 
@@ -220,6 +222,7 @@ function parseLink(msg: NlMessage): NetInterface {
     name: cstr(attrs.get(ifla.IFNAME)) ?? '',
     flags: msg.body.readUInt32LE(IFINFOMSG.fields.ifi_flags.off),
     mtu: u32(attrs.get(ifla.MTU)),
+    type: msg.body.readUInt16LE(IFINFOMSG.fields.ifi_type.off),
     xdp: {
       attached: attachedNames.get(xdp.get(iflaXdp.ATTACHED)?.[0] ?? 0) ?? 'none',
       progId: u32(xdp.get(iflaXdp.PROG_ID)),

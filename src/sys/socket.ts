@@ -164,3 +164,28 @@ export function attachReuseportFilter(socketFd: number, insns: Uint8Array): void
 export function detachReuseportBpf(socketFd: number): void {
   setsockoptInt(socketFd, SOL_SOCKET, m('SO_DETACH_REUSEPORT_BPF'), 0);
 }
+
+// Packet-socket capture: what tcpdump's libpcap asks of an AF_PACKET socket.
+
+export const MSG_TRUNC = m('MSG_TRUNC');
+export const SOL_PACKET = m('SOL_PACKET');
+/** sockaddr_ll.sll_pkttype of a packet this host sent. */
+export const PACKET_OUTGOING = m('PACKET_OUTGOING');
+
+/**
+ * PACKET_STATISTICS: packets the socket's filter accepted and packets dropped for want of
+ * buffer space since the last call (the kernel resets both counters on each read).
+ */
+export function packetStatistics(socketFd: number): { packets: number; drops: number } {
+  const l = structLayouts.tpacket_stats;
+  const b = getsockopt(socketFd, SOL_PACKET, m('PACKET_STATISTICS'), Buffer.alloc(l.size));
+  return { packets: b.readUInt32LE(l.fields.tp_packets.off), drops: b.readUInt32LE(l.fields.tp_drops.off) };
+}
+
+/** SIOCGSTAMPNS: the kernel's receive time of the last packet read from the socket, in ns since the epoch. */
+export function lastPacketTimeNs(socketFd: number): bigint {
+  // struct timespec on a 64-bit ABI: two 64-bit words.
+  const ts = Buffer.alloc(16);
+  check('ioctl(SIOCGSTAMPNS)', native().ioctl(socketFd, m('SIOCGSTAMPNS'), ts));
+  return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8);
+}

@@ -1097,10 +1097,18 @@ export const macros = {
   SO_RCVTIMEO: 0x14n,
   SO_SNDTIMEO: 0x15n,
   SO_BINDTODEVICE: 0x19n,
+  IFNAMSIZ: 0x10n,
   ETH_HLEN: 0xen,
   NETLINK_CAP_ACK: 0xan,
   TCA_CLS_FLAGS_SKIP_HW: 0x1n,
   TCA_CLS_FLAGS_SKIP_SW: 0x2n,
+  PACKET_STATISTICS: 0x6n,
+  PACKET_HOST: 0x0n,
+  PACKET_OUTGOING: 0x4n,
+  SIOCGSTAMPNS: 0x8907n,
+  ARPHRD_ETHER: 0x1n,
+  ARPHRD_LOOPBACK: 0x304n,
+  ARPHRD_NONE: 0xfffen,
 } as const;
 
 export interface Field { off: number; size: number; bitOff?: number; bits?: number }
@@ -1837,5 +1845,9 @@ export const structLayouts = {
     "skb_len": { off: 208, size: 4 },
     "skb_tcp_flags": { off: 212, size: 4 },
     "skb_hwtstamp": { off: 216, size: 8 },
+  } },
+  tpacket_stats: { size: 8, fields: {
+    "tp_packets": { off: 0, size: 4 },
+    "tp_drops": { off: 4, size: 4 },
   } },
 } as const satisfies Record<string, Layout>;

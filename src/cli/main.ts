@@ -40,8 +40,24 @@ function usage(): string {
   ].join('\n');
 }
 
+// bpftool's habits: options before the object (`bpfkit -j prog show`) and abbreviated object
+// words matched in bpftool's order (`bpfkit p s` = `bpfkit prog show`).
+const bpftoolObjects = ['batch', 'prog', 'map', 'link', 'cgroup', 'perf', 'net', 'feature', 'btf'];
+const bpftoolOptions = /^(-[jpfnd]+|--(json|pretty|bpffs|nomount|debug))$/;
+
+function bpftoolStyle(argv: string[]): string[] {
+  let k = 0;
+  while (k < argv.length && bpftoolOptions.test(argv[k])) k++;
+  if (k >= argv.length) return argv;
+  const word = argv[k];
+  if (k === 0 && groups[word]) return argv;
+  const name = bpftoolObjects.includes(word) ? word : groups[word] ? undefined : bpftoolObjects.find((o) => o.startsWith(word));
+  if (!name) return argv;
+  return [name, ...argv.slice(0, k), ...argv.slice(k + 1)];
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...rest] = bpftoolStyle(argv);
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     console.log(usage());
     return name ? 0 : 1;

@@ -39,8 +39,8 @@ test('iterating keys 1-5, and starting over after deleting the current key', (t)
     }
   }
   assert.ok(deleted);
-  // After the delete the walk starts over from the first key, so that key shows up twice.
-  assert.equal(seen[keys.indexOf(2) + 1], keys[0]);
+  // After the delete the walk starts over from the (new) first key, which therefore shows up again.
+  assert.equal(seen[keys.indexOf(2) + 1], keys.filter((k) => k !== 2)[0]);
   assert.deepEqual([...new Set(seen)].sort(), [1, 2, 3, 4, 5]);
   assert.deepEqual([...m.keys()].map((k) => k.readUInt32LE()).sort(), [1, 3, 4, 5]);
 });

@@ -1,0 +1,12 @@
+// The tracing language (bpftrace 0.17 dialect): parse → check → (code generator, runtime) → printers.
+export { parse, type ParseOptions } from './parser.js';
+export { check, attachPointName, type CheckOptions } from './check.js';
+export { TraceError, formatDiagnostic, formatWarnings } from './diagnostics.js';
+export { printProgram, printExpr, printAttachPoint } from './printer.js';
+export { canonicalProvider, globMatch, hasWildcard, PROBE_TYPES } from './attachpoint.js';
+export { StructRegistry, tracepointStructName } from './structs.js';
+export * from './types.js';
+export type * from './ast.js';
+export * from './output/format.js';
+export { formatPrintf, validateFormat, splitFormat, formatSpecifiers, hexFormatBuffer, type PrintfArg } from './output/printf.js';
+export { stdSort } from './output/stdsort.js';

@@ -15,12 +15,13 @@ const EMITTED = 2;
 const PTR_SIZE = 8;
 const TABS = '\t'.repeat(64);
 
-const PFX: string[] = Array.from({ length: TABS.length + 1 }, (_, i) => TABS.slice(0, i));
+/** A new line and its indentation (by nesting level), written before every member and enumerator. */
+const NL_PFX: string[] = Array.from({ length: TABS.length + 1 }, (_, i) => '\n' + TABS.slice(0, i));
 /** Explicit padding types, widest first (libbpf's btf_dump_emit_bit_padding). */
 const PADS: readonly (readonly [string, number])[] = [['long', PTR_SIZE * 8], ['int', 32], ['short', 16], ['char', 8]];
 
-function pfx(lvl: number): string {
-  return PFX[Math.min(lvl, TABS.length)];
+function nlPfx(lvl: number): string {
+  return NL_PFX[Math.min(lvl, TABS.length)];
 }
 
 export interface CDumpOptions {
@@ -62,11 +63,17 @@ function dump(btf: Btf, opts: CDumpOptions): string {
 
 type Composite = BtfTypeOf<'struct' | 'union'>;
 
+/** A declaration's type chain, outermost first; `cnt` entries remain to be written. */
+interface DeclChain {
+  ids: number[];
+  cnt: number;
+}
+
 class CDumper {
   private readonly chunks: string[] = [];
-  private buf = '';
+  private readonly parts: string[] = [];
   private readonly btf: Btf;
-  private readonly types: BtfType[];
+  private readonly types: readonly BtfType[];
   private readonly orderState: Uint8Array;
   private readonly emitState: Uint8Array;
   private readonly fwdEmitted: Uint8Array;
@@ -75,15 +82,19 @@ class CDumper {
   private readonly cachedNames: (string | undefined)[];
   private readonly typeNames = new Map<string, number>();
   private readonly identNames = new Map<string, number>();
-  private emitQueue: number[] = [];
+  /** Types to emit after ordering one type: the first `queued` entries (reused, not reallocated). */
+  private readonly emitQueue: number[] = [];
+  private queued = 0;
+  private readonly declChains: DeclChain[] = [];
+  private declDepth = 0;
   private readonly alignCache: Int32Array;
   private readonly sizeCache: Float64Array;
 
   constructor(btf: Btf) {
     this.btf = btf;
     const n = btf.typeCount;
-    this.types = new Array(n);
-    for (let i = 0; i < n; i++) this.types[i] = btf.type(i);
+    // A base BTF's own array is already indexed by id; split BTF needs its base's types in front.
+    this.types = btf.base ? Array.from({ length: n }, (_, i) => btf.type(i)) : btf.types;
     this.orderState = new Uint8Array(n);
     this.emitState = new Uint8Array(n);
     this.fwdEmitted = new Uint8Array(n);
@@ -102,28 +113,28 @@ class CDumper {
   }
 
   private markReferenced(): void {
+    // Ids beyond the end are simply not marked: a typed array ignores out-of-range stores.
     const r = this.referenced;
-    const mark = (id: number) => {
-      if (id < r.length) r[id] = 1;
-    };
-    for (const t of this.types) {
+    const types = this.types;
+    for (let i = 0; i < types.length; i++) {
+      const t = types[i];
       switch (t.kind) {
         case 'volatile': case 'const': case 'restrict': case 'ptr': case 'typedef': case 'func': case 'var':
         case 'decl_tag': case 'type_tag':
-          mark(t.type);
+          r[t.type] = 1;
           break;
         case 'array':
-          mark(t.indexType);
-          mark(t.type);
+          r[t.indexType] = 1;
+          r[t.type] = 1;
           break;
         case 'struct': case 'union':
-          for (const m of t.members) mark(m.type);
+          for (const m of t.members) r[m.type] = 1;
           break;
         case 'func_proto':
-          for (const p of t.params) mark(p.type);
+          for (const p of t.params) r[p.type] = 1;
           break;
         case 'datasec':
-          for (const v of t.vars) mark(v.type);
+          for (const v of t.vars) r[v.type] = 1;
           break;
         default:
           break;
@@ -131,25 +142,30 @@ class CDumper {
     }
   }
 
-  /** Appends text; V8 keeps appended strings as cheap ropes, flattened chunk by chunk. */
+  /**
+   * Appends text. Every few thousand pieces are joined into one flat chunk (see dumpType), so the
+   * pieces die young; a rope built with += kept every piece and link alive, which made the
+   * garbage collector copy the whole output piece by piece.
+   */
   w(s: string): void {
-    this.buf += s;
+    this.parts.push(s);
+  }
+
+  private flush(): void {
+    this.chunks.push(this.parts.join(''));
+    this.parts.length = 0;
   }
 
   result(): string {
-    this.chunks.push(this.buf);
-    this.buf = '';
+    this.flush();
     return this.chunks.join('');
   }
 
   dumpType(id: number): void {
-    this.emitQueue.length = 0;
+    this.queued = 0;
     this.orderType(id, false);
-    for (const q of this.emitQueue) this.emitType(q, 0);
-    if (this.buf.length > 1 << 16) {
-      this.chunks.push(this.buf);
-      this.buf = '';
-    }
+    for (let i = 0; i < this.queued; i++) this.emitType(this.emitQueue[i], 0);
+    if (this.parts.length > 4096) this.flush();
   }
 
   // --- ordering ---------------------------------------------------------------------------
@@ -178,18 +194,18 @@ class CDumper {
         if (throughPtr && t.name !== '') return 0;
         this.orderState[id] = ORDERING;
         for (const m of t.members) this.orderType(m.type, false);
-        if (t.name !== '') this.emitQueue.push(id);
+        if (t.name !== '') this.emitQueue[this.queued++] = id;
         this.orderState[id] = ORDERED;
         return 1;
       }
       case 'enum': case 'enum64': case 'fwd':
-        if (t.name !== '' || !this.referenced[id]) this.emitQueue.push(id);
+        if (t.name !== '' || !this.referenced[id]) this.emitQueue[this.queued++] = id;
         this.orderState[id] = ORDERED;
         return 1;
       case 'typedef': {
         const strong = this.orderType(t.type, throughPtr);
         if (throughPtr && !strong) return 0;
-        this.emitQueue.push(id);
+        this.emitQueue[this.queued++] = id;
         this.orderState[id] = ORDERED;
         return 1;
       }
@@ -314,7 +330,16 @@ class CDumper {
     return r;
   }
 
+  /** Alignment of any type, memoised: struct layouts ask for each member's, twice. */
   private alignOf(id: number): number {
+    const c = this.alignCache[id];
+    if (c > 0) return c;
+    const r = this.computeAlign(id);
+    if (r > 0) this.alignCache[id] = r;
+    return r;
+  }
+
+  private computeAlign(id: number): number {
     for (let depth = 0; depth < 32; depth++) {
       const t = this.t(id);
       switch (t.kind) {
@@ -326,8 +351,6 @@ class CDumper {
           id = t.type;
           continue;
         case 'struct': case 'union': {
-          const c = this.alignCache[id];
-          if (c > 0) return c;
           let max = 1;
           let packed = false;
           for (const m of t.members) {
@@ -336,9 +359,7 @@ class CDumper {
             if (a > max) max = a;
             if (m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) packed = true;
           }
-          const r = packed || t.size % max !== 0 ? 1 : max;
-          this.alignCache[id] = r;
-          return r;
+          return packed || t.size % max !== 0 ? 1 : max;
         }
         default:
           return 0;
@@ -365,22 +386,22 @@ class CDumper {
     let newOff = 0;
     let padBits = 0;
     let padType = '';
-    for (const [name, bits] of pads) {
-      padBits = bits;
-      padType = name;
+    for (let i = 0; i < pads.length; i++) {
+      padType = pads[i][0];
+      padBits = pads[i][1];
       newOff = roundup(curOff, padBits);
       if (newOff <= nextOff) break;
     }
     if (newOff > curOff && newOff <= nextOff) {
       if (inBitfield || (newOff === nextOff && roundup(curOff, nextAlign * 8) !== newOff) || (newOff !== nextOff && nextOff - newOff <= newOff - curOff)) {
-        this.w(`\n${pfx(lvl)}${padType}: ${inBitfield ? newOff - curOff : 0};`);
+        this.w(`${nlPfx(lvl)}${padType}: ${inBitfield ? newOff - curOff : 0};`);
       }
       curOff = newOff;
     }
     while (curOff !== nextOff) {
       const bits = Math.min(nextOff - curOff, padBits);
       if (bits === padBits) {
-        this.w(`\n${pfx(lvl)}${padType}: ${padBits};`);
+        this.w(`${nlPfx(lvl)}${padType}: ${padBits};`);
         curOff += bits;
         continue;
       }
@@ -388,7 +409,7 @@ class CDumper {
         padType = pads[i][0];
         padBits = pads[i][1];
         if (padBits < bits) continue;
-        this.w(`\n${pfx(lvl)}${padType}: ${bits};`);
+        this.w(`${nlPfx(lvl)}${padType}: ${bits};`);
         curOff += bits;
         break;
       }
@@ -412,7 +433,7 @@ class CDumper {
       const mAlign = packed ? 1 : this.alignOf(m.type);
       const inBitfield = prevBitfield && mSz !== 0;
       this.emitBitPadding(off, mOff, mAlign, inBitfield, lvl + 1);
-      this.w(`\n${pfx(lvl + 1)}`);
+      this.w(nlPfx(lvl + 1));
       this.emitTypeDecl(m.type, m.name, lvl + 1);
       if (mSz) {
         this.w(`: ${mSz}`);
@@ -426,7 +447,7 @@ class CDumper {
       this.w(';');
     }
     if (isStruct) this.emitBitPadding(off, t.size * 8, align, false, lvl + 1);
-    if (t.members.length || t.size) this.w(`\n${pfx(lvl)}}`);
+    if (t.members.length || t.size) this.w(nlPfx(lvl) + '}');
     else this.w('}');
     if (packed) this.w(' __attribute__((packed))');
   }
@@ -444,9 +465,9 @@ class CDumper {
       } else {
         val = t.signed ? `${BigInt.asIntN(32, v.value)}` : `${BigInt.asUintN(32, v.value)}`;
       }
-      this.w(dup > 1 ? `\n${pfx(lvl + 1)}${v.name}___${dup} = ${val},` : `\n${pfx(lvl + 1)}${v.name} = ${val},`);
+      this.w(dup > 1 ? `${nlPfx(lvl + 1)}${v.name}___${dup} = ${val},` : `${nlPfx(lvl + 1)}${v.name} = ${val},`);
     }
-    this.w(`\n${pfx(lvl)}}`);
+    this.w(nlPfx(lvl) + '}');
     if (t.size === 1) this.w(' __attribute__((mode(byte)))');
     else if (t.size === 8) {
       let needsWord = true;
@@ -472,9 +493,12 @@ class CDumper {
   // --- declarations -----------------------------------------------------------------------
 
   private emitTypeDecl(id: number, fname: string, lvl: number): void {
-    const stack: number[] = [];
+    // Declarations nest (a function pointer's parameters are declarations), so chains are kept
+    // per nesting depth and reused rather than allocated for each member and parameter.
+    const decls = (this.declChains[this.declDepth] ??= { ids: [], cnt: 0 });
+    let cnt = 0;
     for (let guard = 0; guard < 1024; guard++) {
-      stack.push(id);
+      decls.ids[cnt++] = id;
       if (id === 0) break;
       const t = this.t(id);
       let next = -1;
@@ -494,10 +518,13 @@ class CDumper {
       if (next < 0) break;
       id = next;
     }
-    this.emitTypeChain({ ids: stack, cnt: stack.length }, fname, lvl);
+    decls.cnt = cnt;
+    this.declDepth++;
+    this.emitTypeChain(decls, fname, lvl);
+    this.declDepth--;
   }
 
-  private emitMods(decls: { ids: number[]; cnt: number }): void {
+  private emitMods(decls: DeclChain): void {
     while (decls.cnt) {
       const t = this.t(decls.ids[decls.cnt - 1]);
       if (t.kind === 'volatile') this.w('volatile ');
@@ -508,7 +535,7 @@ class CDumper {
     }
   }
 
-  private dropMods(decls: { ids: number[]; cnt: number }): void {
+  private dropMods(decls: DeclChain): void {
     while (decls.cnt) {
       const k = this.t(decls.ids[decls.cnt - 1]).kind;
       if (k !== 'volatile' && k !== 'const' && k !== 'restrict' && k !== 'type_tag') return;
@@ -520,7 +547,7 @@ class CDumper {
     this.w(name && !lastWasPtr ? ' ' + name : name);
   }
 
-  private emitTypeChain(decls: { ids: number[]; cnt: number }, fname: string, lvl: number): void {
+  private emitTypeChain(decls: DeclChain, fname: string, lvl: number): void {
     let lastWasPtr = true;
     while (decls.cnt) {
       const id = decls.ids[--decls.cnt];

@@ -1,6 +1,10 @@
 // Decoding of raw BTF (the .BTF section, /sys/kernel/btf/*) into the type model.
+import { isAscii } from 'node:buffer';
 import { ParseError } from '../sys/errors.js';
-import { BTF_INT_BOOL, BTF_INT_CHAR, BTF_INT_SIGNED, BTF_KINDS, type BtfType } from './types.js';
+import {
+  BTF_INT_BOOL, BTF_INT_CHAR, BTF_INT_SIGNED, BTF_KINDS,
+  type BtfEnumValue, type BtfKind, type BtfMember, type BtfParam, type BtfType, type BtfVarSecinfo,
+} from './types.js';
 
 export const BTF_MAGIC = 0xeb9f;
 const HEADER_MIN = 24;
@@ -76,14 +80,7 @@ export class StringTable {
   private readonly decoder = new TextDecoder();
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    let ascii = true;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    this.text = ascii ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : undefined;
+    this.text = isAscii(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : undefined;
   }
   /** The string at `off`, or undefined when `off` is outside the table. */
   get(off: number): string | undefined {
@@ -127,124 +124,173 @@ export function decodeBtf(buf: Uint8Array, opts: { file?: string; baseTypeCount?
   const firstId = opts.baseTypeCount ?? 1;
   const types: BtfType[] = [];
   if (firstId === 1) types.push({ id: 0, kind: 'void', name: '' });
-  let p = h.hdrLen + h.typeOff;
-  const end = p + h.typeLen;
-  let id = firstId;
-  const need = (n: number) => {
-    if (p + n > end) fail(file, `type ${id} runs past the end of the type section`, p);
-  };
-  while (p < end) {
-    need(12);
-    const at = p;
-    const nameOff = dv.getUint32(p, le);
-    const info = dv.getUint32(p + 4, le);
-    const sizeOrType = dv.getUint32(p + 8, le);
-    p += 12;
-    const vlen = info & 0xffff;
+  const r = new TypeReader(dv, le, h.hdrLen + h.typeOff, h.typeLen, file, str);
+  r.id = firstId;
+  while (r.p < r.end) {
+    r.need(12);
+    const at = r.p;
+    const nameOff = r.u32(at);
+    const info = r.u32(at + 4);
+    const sizeOrType = r.u32(at + 8);
+    r.p += 12;
     const kindNum = (info >>> 24) & 0x1f;
-    const kflag = (info >>> 31) === 1;
-    const kind = BTF_KINDS[kindNum];
-    if (kind === undefined || kind === 'void') fail(file, `type ${id} has unknown kind ${kindNum}`, at);
-    const name = str(nameOff, at);
-    let t: BtfType;
-    switch (kind) {
-      case 'int': {
-        need(4);
-        const v = dv.getUint32(p, le);
-        p += 4;
-        const enc = (v >>> 24) & 0xf;
-        t = {
-          id, kind, name, size: sizeOrType, bits: v & 0xff, offset: (v >>> 16) & 0xff,
-          signed: (enc & BTF_INT_SIGNED) !== 0, char: (enc & BTF_INT_CHAR) !== 0, bool: (enc & BTF_INT_BOOL) !== 0,
-        };
-        break;
-      }
-      case 'ptr': case 'typedef': case 'volatile': case 'const': case 'restrict':
-        t = { id, kind, name, type: sizeOrType };
-        break;
-      case 'type_tag':
-        t = kflag ? { id, kind, name, type: sizeOrType, attribute: true } : { id, kind, name, type: sizeOrType };
-        break;
-      case 'array':
-        need(12);
-        t = { id, kind, name, type: dv.getUint32(p, le), indexType: dv.getUint32(p + 4, le), nelems: dv.getUint32(p + 8, le) };
-        p += 12;
-        break;
-      case 'struct': case 'union': {
-        need(12 * vlen);
-        const members = new Array(vlen);
-        for (let i = 0; i < vlen; i++, p += 12) {
-          const off = dv.getUint32(p + 8, le);
-          members[i] = {
-            name: str(dv.getUint32(p, le), p),
-            type: dv.getUint32(p + 4, le),
-            bitOffset: kflag ? off & 0xffffff : off,
-            bitfieldSize: kflag ? off >>> 24 : 0,
-          };
-        }
-        t = { id, kind, name, size: sizeOrType, members };
-        break;
-      }
-      case 'enum': {
-        need(8 * vlen);
-        const values = new Array(vlen);
-        for (let i = 0; i < vlen; i++, p += 8) {
-          const raw = kflag ? dv.getInt32(p + 4, le) : dv.getUint32(p + 4, le);
-          values[i] = { name: str(dv.getUint32(p, le), p), value: BigInt(raw) };
-        }
-        t = { id, kind, name, size: sizeOrType, signed: kflag, values };
-        break;
-      }
-      case 'enum64': {
-        need(12 * vlen);
-        const values = new Array(vlen);
-        for (let i = 0; i < vlen; i++, p += 12) {
-          const lo = BigInt(dv.getUint32(p + 4, le));
-          const hi = BigInt(dv.getUint32(p + 8, le));
-          let v = (hi << 32n) | lo;
-          if (kflag) v = BigInt.asIntN(64, v);
-          values[i] = { name: str(dv.getUint32(p, le), p), value: v };
-        }
-        t = { id, kind, name, size: sizeOrType, signed: kflag, values };
-        break;
-      }
-      case 'fwd':
-        t = { id, kind, name, union: kflag };
-        break;
-      case 'func':
-        t = { id, kind, name, type: sizeOrType, linkage: vlen };
-        break;
-      case 'func_proto': {
-        need(8 * vlen);
-        const params = new Array(vlen);
-        for (let i = 0; i < vlen; i++, p += 8) params[i] = { name: str(dv.getUint32(p, le), p), type: dv.getUint32(p + 4, le) };
-        t = { id, kind, name, returnType: sizeOrType, params };
-        break;
-      }
-      case 'var':
-        need(4);
-        t = { id, kind, name, type: sizeOrType, linkage: dv.getUint32(p, le) };
-        p += 4;
-        break;
-      case 'datasec': {
-        need(12 * vlen);
-        const vars = new Array(vlen);
-        for (let i = 0; i < vlen; i++, p += 12) vars[i] = { type: dv.getUint32(p, le), offset: dv.getUint32(p + 4, le), size: dv.getUint32(p + 8, le) };
-        t = { id, kind, name, size: sizeOrType, vars };
-        break;
-      }
-      case 'float':
-        t = { id, kind, name, size: sizeOrType };
-        break;
-      case 'decl_tag':
-        need(4);
-        t = { id, kind, name, type: sizeOrType, componentIdx: dv.getInt32(p, le) };
-        if (kflag) t.attribute = true;
-        p += 4;
-        break;
-    }
-    types.push(t);
-    id++;
+    const decodeKind = KIND_DECODERS[kindNum];
+    if (decodeKind === undefined) fail(file, `type ${r.id} has unknown kind ${kindNum}`, at);
+    types.push(decodeKind(r, BTF_KINDS[kindNum], str(nameOff, at), info & 0xffff, info >>> 31 === 1, sizeOrType));
+    r.id++;
   }
   return { header: h, types, strings: ownStrings, firstId };
 }
+
+/** Cursor over the type section of one decodeBtf call. */
+class TypeReader {
+  /** Offset of the next byte to read. */
+  p: number;
+  /** Id of the type being decoded (for error messages). */
+  id = 0;
+  readonly end: number;
+  constructor(
+    private readonly dv: DataView,
+    private readonly le: boolean,
+    start: number,
+    length: number,
+    private readonly file: string | undefined,
+    /** Looks up a name, failing with the byte offset `at` when it is outside the string table. */
+    readonly str: (off: number, at: number) => string,
+  ) {
+    this.p = start;
+    this.end = start + length;
+  }
+  need(n: number): void {
+    if (this.p + n > this.end) fail(this.file, `type ${this.id} runs past the end of the type section`, this.p);
+  }
+  u32(at: number): number {
+    return this.dv.getUint32(at, this.le);
+  }
+  i32(at: number): number {
+    return this.dv.getInt32(at, this.le);
+  }
+}
+
+/**
+ * Decodes the kind-specific part of one type, after its 12-byte common header; `r.p` points at
+ * the data that follows the header and is left after it.
+ */
+type KindDecoder = (r: TypeReader, kind: BtfKind, name: string, vlen: number, kflag: boolean, sizeOrType: number) => BtfType;
+
+// One small function per kind, called through a table: each is optimised on its own, and a kind
+// that first shows up late in a large BTF does not throw away the optimised code of the loop.
+const decodeInt: KindDecoder = (r, _kind, name, _vlen, _kflag, size) => {
+  r.need(4);
+  const v = r.u32(r.p);
+  r.p += 4;
+  const enc = (v >>> 24) & 0xf;
+  return {
+    id: r.id, kind: 'int', name, size, bits: v & 0xff, offset: (v >>> 16) & 0xff,
+    signed: (enc & BTF_INT_SIGNED) !== 0, char: (enc & BTF_INT_CHAR) !== 0, bool: (enc & BTF_INT_BOOL) !== 0,
+  };
+};
+
+const decodeRef: KindDecoder = (r, kind, name, _vlen, _kflag, type) =>
+  ({ id: r.id, kind: kind as 'ptr' | 'typedef' | 'volatile' | 'const' | 'restrict', name, type });
+
+const decodeTypeTag: KindDecoder = (r, _kind, name, _vlen, kflag, type) =>
+  kflag ? { id: r.id, kind: 'type_tag', name, type, attribute: true } : { id: r.id, kind: 'type_tag', name, type };
+
+const decodeArray: KindDecoder = (r, _kind, name) => {
+  r.need(12);
+  const p = r.p;
+  r.p += 12;
+  return { id: r.id, kind: 'array', name, type: r.u32(p), indexType: r.u32(p + 4), nelems: r.u32(p + 8) };
+};
+
+const decodeComposite: KindDecoder = (r, kind, name, vlen, kflag, size) => {
+  r.need(12 * vlen);
+  const members: BtfMember[] = new Array(vlen);
+  let p = r.p;
+  for (let i = 0; i < vlen; i++, p += 12) {
+    const off = r.u32(p + 8);
+    members[i] = {
+      name: r.str(r.u32(p), p),
+      type: r.u32(p + 4),
+      bitOffset: kflag ? off & 0xffffff : off,
+      bitfieldSize: kflag ? off >>> 24 : 0,
+    };
+  }
+  r.p = p;
+  return { id: r.id, kind: kind as 'struct' | 'union', name, size, members };
+};
+
+const decodeEnum: KindDecoder = (r, _kind, name, vlen, kflag, size) => {
+  r.need(8 * vlen);
+  const values: BtfEnumValue[] = new Array(vlen);
+  let p = r.p;
+  for (let i = 0; i < vlen; i++, p += 8) {
+    const raw = kflag ? r.i32(p + 4) : r.u32(p + 4);
+    values[i] = { name: r.str(r.u32(p), p), value: BigInt(raw) };
+  }
+  r.p = p;
+  return { id: r.id, kind: 'enum', name, size, signed: kflag, values };
+};
+
+const decodeEnum64: KindDecoder = (r, _kind, name, vlen, kflag, size) => {
+  r.need(12 * vlen);
+  const values: BtfEnumValue[] = new Array(vlen);
+  let p = r.p;
+  for (let i = 0; i < vlen; i++, p += 12) {
+    const lo = BigInt(r.u32(p + 4));
+    const hi = BigInt(r.u32(p + 8));
+    let v = (hi << 32n) | lo;
+    if (kflag) v = BigInt.asIntN(64, v);
+    values[i] = { name: r.str(r.u32(p), p), value: v };
+  }
+  r.p = p;
+  return { id: r.id, kind: 'enum64', name, size, signed: kflag, values };
+};
+
+const decodeFwd: KindDecoder = (r, _kind, name, _vlen, kflag) => ({ id: r.id, kind: 'fwd', name, union: kflag });
+
+const decodeFunc: KindDecoder = (r, _kind, name, vlen, _kflag, type) => ({ id: r.id, kind: 'func', name, type, linkage: vlen });
+
+const decodeFuncProto: KindDecoder = (r, _kind, name, vlen, _kflag, returnType) => {
+  r.need(8 * vlen);
+  const params: BtfParam[] = new Array(vlen);
+  let p = r.p;
+  for (let i = 0; i < vlen; i++, p += 8) params[i] = { name: r.str(r.u32(p), p), type: r.u32(p + 4) };
+  r.p = p;
+  return { id: r.id, kind: 'func_proto', name, returnType, params };
+};
+
+const decodeVar: KindDecoder = (r, _kind, name, _vlen, _kflag, type) => {
+  r.need(4);
+  const linkage = r.u32(r.p);
+  r.p += 4;
+  return { id: r.id, kind: 'var', name, type, linkage };
+};
+
+const decodeDatasec: KindDecoder = (r, _kind, name, vlen, _kflag, size) => {
+  r.need(12 * vlen);
+  const vars: BtfVarSecinfo[] = new Array(vlen);
+  let p = r.p;
+  for (let i = 0; i < vlen; i++, p += 12) vars[i] = { type: r.u32(p), offset: r.u32(p + 4), size: r.u32(p + 8) };
+  r.p = p;
+  return { id: r.id, kind: 'datasec', name, size, vars };
+};
+
+const decodeFloat: KindDecoder = (r, _kind, name, _vlen, _kflag, size) => ({ id: r.id, kind: 'float', name, size });
+
+const decodeDeclTag: KindDecoder = (r, _kind, name, _vlen, kflag, type) => {
+  r.need(4);
+  const componentIdx = r.i32(r.p);
+  r.p += 4;
+  return kflag
+    ? { id: r.id, kind: 'decl_tag', name, type, componentIdx, attribute: true }
+    : { id: r.id, kind: 'decl_tag', name, type, componentIdx };
+};
+
+/** Decoders by kind number (BTF_KINDS order); void (0) never appears in the type section. */
+const KIND_DECODERS: readonly (KindDecoder | undefined)[] = [
+  undefined, decodeInt, decodeRef, decodeArray, decodeComposite, decodeComposite, decodeEnum, decodeFwd,
+  decodeRef, decodeRef, decodeRef, decodeRef, decodeFunc, decodeFuncProto, decodeVar, decodeDatasec,
+  decodeFloat, decodeDeclTag, decodeTypeTag, decodeEnum64,
+];

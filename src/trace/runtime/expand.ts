@@ -1,0 +1,152 @@
+// Attach points → concrete places to attach: tracepoint wildcards over tracefs, uprobe wildcards
+// over a binary's ELF symbols, USDT probes from .note.stapsdt. Each concrete place carries the name
+// bpftrace gives it (the `probe` builtin's value and what `-l` prints).
+import { existsSync } from 'node:fs';
+import type { AttachPointNode, ProbeNode } from '../ast.js';
+import { globMatch, hasWildcard } from '../attachpoint.js';
+import { listTracepoints, tracefs } from '../../sys/tracefs.js';
+import { cachedSymbolTable, resolveSymbolOffset } from '../../symbols/elf-symbols.js';
+import { readUsdtProbes, type UsdtProbe } from '../../symbols/usdt.js';
+import { resolveBinary } from '../../symbols/libpath.js';
+import { TraceRuntimeError } from './errors.js';
+
+export interface ConcreteAttach {
+  provider: string;
+  /** bpftrace's name of this probe, e.g. 'tracepoint:syscalls:sys_enter_openat'. */
+  name: string;
+  ap: AttachPointNode;
+  /** tracepoint category and event. */
+  category?: string;
+  event?: string;
+  /** uprobe/uretprobe/usdt: binary and file offset. */
+  path?: string;
+  offset?: number;
+  /** uprobe: the function (for `func`). */
+  symbol?: string;
+  usdt?: UsdtProbe;
+}
+
+let tracepointCache: [string, string][] | undefined;
+function tracepoints(): [string, string][] {
+  return (tracepointCache ??= listTracepoints());
+}
+
+/** Expands the attach points of one probe. Missing targets throw TraceRuntimeError with bpftrace's wording. */
+export function expandProbe(probe: ProbeNode, opts: { pid?: number; warn?: (msg: string) => void } = {}): ConcreteAttach[] {
+  const out: ConcreteAttach[] = [];
+  for (const ap of probe.attachPoints) {
+    try {
+      out.push(...expandAttachPoint(ap, opts));
+    } catch (e) {
+      // A probe with several attach points skips the ones that do not exist (bpftrace warns).
+      if (!(e instanceof TraceRuntimeError) || probe.attachPoints.length === 1) throw e;
+      opts.warn?.(`WARNING: ${e.message.replace(/^ERROR: /, '')}, skipping.`);
+    }
+  }
+  if (out.length === 0 && probe.attachPoints.length > 1) throw new TraceRuntimeError('ERROR: No probes to attach to');
+  return out;
+}
+
+export function expandAttachPoint(ap: AttachPointNode, opts: { pid?: number } = {}): ConcreteAttach[] {
+  switch (ap.provider) {
+    case 'BEGIN':
+    case 'END':
+      return [{ provider: ap.provider, name: ap.provider, ap }];
+    case 'tracepoint':
+      return expandTracepoint(ap);
+    case 'uprobe':
+    case 'uretprobe':
+      return expandUprobe(ap, opts);
+    case 'usdt':
+      return expandUsdt(ap, opts);
+    case 'profile':
+    case 'interval':
+      return [{ provider: ap.provider, name: `${ap.provider}:${ap.target}:${ap.freq}`, ap }];
+    case 'software':
+    case 'hardware':
+      return [{ provider: ap.provider, name: `${ap.provider}:${ap.target}:${ap.freq || ''}`.replace(/:$/, ':'), ap }];
+    case 'kprobe':
+    case 'kretprobe':
+      return [{ provider: ap.provider, name: `${ap.provider}:${ap.func}${ap.funcOffset ? `+${ap.funcOffset}` : ''}`, ap, symbol: ap.func }];
+    case 'kfunc':
+    case 'kretfunc':
+      return [{ provider: ap.provider, name: `${ap.provider}:${ap.target ? `${ap.target}:` : ''}${ap.func}`, ap, symbol: ap.func }];
+    default:
+      return [{ provider: ap.provider, name: ap.raw, ap }];
+  }
+}
+
+function expandTracepoint(ap: AttachPointNode): ConcreteAttach[] {
+  const cat = ap.target;
+  const fn = ap.func;
+  if (!hasWildcard(cat) && !hasWildcard(fn)) {
+    if (!existsSync(`${tracefs()}/events/${cat}/${fn}`)) {
+      if (ap.ignoreInvalid) return [];
+      throw new TraceRuntimeError(`ERROR: tracepoint not found: ${cat}:${fn}`);
+    }
+    return [{ provider: 'tracepoint', name: `tracepoint:${cat}:${fn}`, ap, category: cat, event: fn }];
+  }
+  const hits = tracepoints().filter(([c, n]) => globMatch(cat, c) && globMatch(fn, n));
+  if (hits.length === 0 && !ap.ignoreInvalid) throw new TraceRuntimeError(`ERROR: No probes to attach to for tracepoint:${cat}:${fn}`);
+  return hits.map(([c, n]) => ({ provider: 'tracepoint', name: `tracepoint:${c}:${n}`, ap, category: c, event: n }));
+}
+
+function binaryPath(target: string, pid?: number): string {
+  if (target.includes('/') && existsSync(target)) return target;
+  try {
+    return resolveBinary(target, pid);
+  } catch {
+    return target;
+  }
+}
+
+function expandUprobe(ap: AttachPointNode, opts: { pid?: number }): ConcreteAttach[] {
+  const path = binaryPath(ap.target, opts.pid);
+  if (!existsSync(path)) {
+    if (ap.ignoreInvalid) return [];
+    throw new TraceRuntimeError(`ERROR: uprobe target file '${ap.target}' does not exist or is not executable`);
+  }
+  const prefix = `${ap.provider}:${path}:`;
+  if (ap.address) {
+    return [{ provider: ap.provider, name: `${prefix}${ap.address}`, ap, path, offset: Number(ap.address), symbol: undefined }];
+  }
+  if (!hasWildcard(ap.func)) {
+    let offset: number;
+    try {
+      offset = resolveSymbolOffset(path, ap.func).offset + Number(ap.funcOffset ?? 0n);
+    } catch {
+      if (ap.ignoreInvalid) return [];
+      throw new TraceRuntimeError(`ERROR: Could not resolve symbol: ${path}:${ap.func}`);
+    }
+    return [{ provider: ap.provider, name: `${prefix}${ap.func}${ap.funcOffset ? `+${ap.funcOffset}` : ''}`, ap, path, offset, symbol: ap.func }];
+  }
+  const table = cachedSymbolTable(path);
+  const seen = new Set<string>();
+  const out: ConcreteAttach[] = [];
+  for (const s of table.entries) {
+    if (s.kind === 'object' || seen.has(s.name) || !globMatch(ap.func, s.name)) continue;
+    seen.add(s.name);
+    const offset = table.fileOffset(s.addr);
+    if (offset === undefined) continue;
+    out.push({ provider: ap.provider, name: `${prefix}${s.name}`, ap, path, offset, symbol: s.name });
+  }
+  out.sort((a, b) => (a.symbol! < b.symbol! ? -1 : a.symbol! > b.symbol! ? 1 : 0));
+  if (out.length === 0 && !ap.ignoreInvalid) throw new TraceRuntimeError(`ERROR: No probes to attach to for ${ap.provider}:${path}:${ap.func}`);
+  return out;
+}
+
+function expandUsdt(ap: AttachPointNode, opts: { pid?: number }): ConcreteAttach[] {
+  const path = ap.target ? binaryPath(ap.target, opts.pid) : opts.pid ? `/proc/${opts.pid}/exe` : '';
+  if (!path || !existsSync(path)) {
+    if (ap.ignoreInvalid) return [];
+    throw new TraceRuntimeError(`ERROR: usdt target file '${ap.target}' does not exist or is not executable`);
+  }
+  const probes = readUsdtProbes(path);
+  const ns = ap.ns;
+  const hits = probes.filter((p) => (ns === '' || globMatch(ns, p.provider)) && globMatch(ap.func, p.name));
+  if (hits.length === 0) {
+    if (ap.ignoreInvalid) return [];
+    throw new TraceRuntimeError(`ERROR: usdt probe not found: ${ap.raw}`);
+  }
+  return hits.map((p) => ({ provider: 'usdt', name: `usdt:${path}:${p.provider}:${p.name}`, ap, path: p.path ?? path, offset: p.offset, usdt: p }));
+}

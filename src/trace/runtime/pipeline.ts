@@ -1,0 +1,87 @@
+// Script text → a loaded, attachable session: parse, check, expand attach points, generate code.
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from '../parser.js';
+import { check, type CheckOptions } from '../check.js';
+import { generate, type CompiledScript } from '../codegen/index.js';
+import { listTracepoints, tracepointFormat } from '../../sys/tracefs.js';
+import { resolveLibrary } from '../../symbols/libpath.js';
+import { kernelBtf } from '../../btf/kernel.js';
+import { expandProbe, type ConcreteAttach } from './expand.js';
+import { TraceSession, type SessionOptions } from './session.js';
+
+export interface CompileOptions {
+  /** Positional parameters $1..$N. */
+  params?: string[];
+  /** File name in messages ('stdin' for -e). */
+  file?: string;
+  pid?: number;
+  /** -c: the child's pid, for cpid. */
+  cpid?: number;
+  unsafe?: boolean;
+  /** BPFTRACE_STRLEN. */
+  strlen?: number;
+  /** Receives warnings (e.g. attach points skipped). */
+  warn?: (message: string) => void;
+}
+
+function tracepointFormatOrUndefined(category: string, name: string) {
+  try {
+    return tracepointFormat(category, name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kernel BTF costs ~0.1 s to decode: only scripts that name kernel types (or curtask, kfuncs) get it. */
+function btfFor(source: string): CheckOptions['btf'] {
+  const code = source.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const kernelTypes = /\bstruct\b|\bunion\b|\benum\b|curtask|kfunc|kretfunc|\bf:|\bfr:|iter:|\bit:|\(\s*\w+\s*\*\s*\)|->\s*\w+\s*->|\b(?!BEGIN\b|END\b)[A-Z][A-Z0-9_]{2,}\b/;
+  if (!kernelTypes.test(code)) return undefined;
+  try {
+    return kernelBtf();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses, checks and compiles a script; TraceError (a ParseError) for scripts bpftrace would reject. */
+export function compileScript(source: string, opts: CompileOptions = {}): CompiledScript {
+  const file = opts.file ?? 'stdin';
+  const program = parse(source, {
+    file,
+    params: opts.params,
+    pid: opts.pid,
+    resolveLibrary: (name, pid) => {
+      try {
+        return resolveLibrary(name, pid);
+      } catch {
+        return undefined;
+      }
+    },
+  });
+  const checked = check(program, {
+    params: opts.params,
+    source,
+    file,
+    btf: btfFor(source),
+    tracepointFormat: tracepointFormatOrUndefined,
+    tracepoints: listTracepoints,
+    hasChild: opts.cpid !== undefined,
+    pid: opts.pid,
+    unsafe: opts.unsafe,
+    strlen: opts.strlen,
+  });
+  const expanded: ConcreteAttach[][] = checked.program.probes.map((p) => expandProbe(p, { pid: opts.pid, warn: opts.warn }));
+  return generate(checked, expanded, { cpid: opts.cpid });
+}
+
+/** Reads a script file like bpftrace (its error text when missing). */
+export function readScript(path: string): string {
+  if (path === '-') return readFileSync(0, 'utf8');
+  if (!existsSync(path)) throw new Error(`ERROR: failed to open file '${path}': No such file or directory`);
+  return readFileSync(path, 'utf8');
+}
+
+export function createSession(compiled: CompiledScript, opts: SessionOptions = {}): TraceSession {
+  return new TraceSession(compiled, opts);
+}

@@ -6,7 +6,7 @@ import type { Fd } from '../sys/fd.js';
 import type { Attr } from '../sys/attr.js';
 import { attachTypeName, linkTypeName, progTypeName } from '../sys/names.js';
 import { Args, BIN, CliError, Ctx, HELP_SPEC_LINK, HELP_SPEC_OPTIONS, runObject, type CommandTable } from './bpftool/core.js';
-import { cString, ids, info, linkFd, openId, pinnedTable } from './bpftool/objects.js';
+import { cString, info, linkFd, showObjects } from './bpftool/objects.js';
 import { doPin } from './bpftool/pin.js';
 import { reason, strerror, errnoOf } from './bpftool/strerror.js';
 
@@ -131,32 +131,7 @@ function showLink(ctx: Ctx, fd: Fd, pins: Map<number, string[]> | undefined): vo
 }
 
 async function doShow(ctx: Ctx, args: Args): Promise<number> {
-  const pins = ctx.opts.showPinned ? pinnedTable('link') : undefined;
-  if (args.length === 2) {
-    const fd = linkFd(args);
-    try {
-      showLink(ctx, fd, pins);
-    } finally {
-      fd.close();
-    }
-    return 0;
-  }
-  if (!args.empty) throw new CliError(`what is '${args.cur}'?`);
-  if (ctx.json) ctx.jw.startArray();
-  try {
-    for (const id of ids('link')) {
-      const fd = openId('link', id);
-      if (!fd) continue;
-      try {
-        showLink(ctx, fd, pins);
-      } finally {
-        fd.close();
-      }
-    }
-  } finally {
-    if (ctx.json) ctx.jw.endArray();
-  }
-  return 0;
+  return showObjects(ctx, args, 'link', (a) => [linkFd(a)], (fd, pins) => showLink(ctx, fd, pins));
 }
 
 async function doPinCmd(ctx: Ctx, args: Args): Promise<number> {

@@ -13,7 +13,7 @@ import {
   Args, BIN, CliError, Ctx, HELP_SPEC_MAP, HELP_SPEC_OPTIONS, HELP_SPEC_PROGRAM, UsageError, isPrefix, runObject,
   type CommandTable,
 } from './bpftool/core.js';
-import { btfById, cString, fdinfo, ids, info, mapFd, mapFds, openId, parseUnsigned, pinnedTable, printDev, progFd, withFds } from './bpftool/objects.js';
+import { btfById, cString, fdinfo, info, mapFd, mapFds, parseUnsigned, printDev, progFd, showObjects, withFds } from './bpftool/objects.js';
 import { fprintHex, hexJson, dataJson, parseBytes } from './bpftool/hex.js';
 import { JsonWriter } from './bpftool/json.js';
 import { dumpBtfValue, type BtfDumper } from './bpftool/btf-value.js';
@@ -128,32 +128,7 @@ function showMap(ctx: Ctx, fd: Fd, pins: Map<number, string[]> | undefined): voi
 }
 
 async function doShow(ctx: Ctx, args: Args): Promise<number> {
-  const pins = ctx.opts.showPinned ? pinnedTable('map') : undefined;
-  if (args.length === 2) {
-    return withFds(mapFds(args), (fds) => {
-      if (!fds.length) return -1;
-      if (ctx.json && fds.length > 1) ctx.jw.startArray();
-      for (const fd of fds) showMap(ctx, fd, pins);
-      if (ctx.json && fds.length > 1) ctx.jw.endArray();
-      return 0;
-    });
-  }
-  if (!args.empty) throw new CliError(`what is '${args.cur}'?`);
-  if (ctx.json) ctx.jw.startArray();
-  try {
-    for (const id of ids('map')) {
-      const fd = openId('map', id);
-      if (!fd) continue;
-      try {
-        showMap(ctx, fd, pins);
-      } finally {
-        fd.close();
-      }
-    }
-  } finally {
-    if (ctx.json) ctx.jw.endArray();
-  }
-  return 0;
+  return showObjects(ctx, args, 'map', mapFds, (fd, pins) => showMap(ctx, fd, pins));
 }
 
 // ---- entries ----

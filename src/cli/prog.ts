@@ -15,8 +15,8 @@ import {
   type CommandTable,
 } from './bpftool/core.js';
 import {
-  bootToWallSeconds, btfById, cString, fdinfo, ids, info, isoLocal, mapFd, openId, parseUnsigned, pinnedTable,
-  printDev, progFd, progFds, progFullName, withFds,
+  bootToWallSeconds, btfById, cString, fdinfo, info, isoLocal, mapFd, parseUnsigned, pinnedTable,
+  printDev, progFd, progFds, progFullName, showObjects, withFds,
 } from './bpftool/objects.js';
 import { dataJson, fprintHex } from './bpftool/hex.js';
 import { dumpXlatedJson, dumpXlatedPlain, instructionText, callNamer, kallsyms, type FuncInfo, type LineInfo, type XlatedDump } from './bpftool/xlated.js';
@@ -114,32 +114,7 @@ function showProg(ctx: Ctx, fd: Fd, pins: Map<number, string[]> | undefined): vo
 }
 
 async function doShow(ctx: Ctx, args: Args): Promise<number> {
-  const pins = ctx.opts.showPinned ? pinnedTable('prog') : undefined;
-  if (args.length === 2) {
-    return withFds(progFds(args), (fds) => {
-      if (!fds.length) return -1;
-      if (ctx.json && fds.length > 1) ctx.jw.startArray();
-      for (const fd of fds) showProg(ctx, fd, pins);
-      if (ctx.json && fds.length > 1) ctx.jw.endArray();
-      return 0;
-    });
-  }
-  if (!args.empty) throw new CliError(`what is '${args.cur}'?`);
-  if (ctx.json) ctx.jw.startArray();
-  try {
-    for (const id of ids('prog')) {
-      const fd = openId('prog', id);
-      if (!fd) continue;
-      try {
-        showProg(ctx, fd, pins);
-      } finally {
-        fd.close();
-      }
-    }
-  } finally {
-    if (ctx.json) ctx.jw.endArray();
-  }
-  return 0;
+  return showObjects(ctx, args, 'prog', progFds, (fd, pins) => showProg(ctx, fd, pins));
 }
 
 // ---- dump ----

@@ -231,6 +231,39 @@ export async function withFds<T>(fds: Fd[], fn: (fds: Fd[]) => T | Promise<T>): 
   }
 }
 
+/**
+ * bpftool's `show`: the objects the arguments name (`id N`, `pinned P`, …), or every object of
+ * the kind in id order; one JSON array around several objects.
+ */
+export async function showObjects(ctx: Ctx, args: Args, kind: 'prog' | 'map' | 'link', select: (args: Args) => Fd[], show: (fd: Fd, pins: Map<number, string[]> | undefined) => void): Promise<number> {
+  const pins = ctx.opts.showPinned ? pinnedTable(kind) : undefined;
+  if (args.length === 2) {
+    return withFds(select(args), (fds) => {
+      if (!fds.length) return -1;
+      if (ctx.json && fds.length > 1) ctx.jw.startArray();
+      for (const fd of fds) show(fd, pins);
+      if (ctx.json && fds.length > 1) ctx.jw.endArray();
+      return 0;
+    });
+  }
+  if (!args.empty) throw new CliError(`what is '${args.cur}'?`);
+  if (ctx.json) ctx.jw.startArray();
+  try {
+    for (const id of ids(kind)) {
+      const fd = openId(kind, id);
+      if (!fd) continue;
+      try {
+        show(fd, pins);
+      } finally {
+        fd.close();
+      }
+    }
+  } finally {
+    if (ctx.json) ctx.jw.endArray();
+  }
+  return 0;
+}
+
 // ---- BTF objects by id ----
 
 const btfCache = new Map<number, Btf>();

@@ -176,25 +176,27 @@ export class ProbeCompiler {
   }
 
   /**
-   * Jumps to `target` when `cond` is false. Integer comparisons become one conditional jump (no
+   * Jumps to `target` when `cond` is `when`. Integer comparisons become one conditional jump (no
    * 0/1 value in between), && and || short-circuit: fewer instructions and fewer verifier states.
    */
-  private branchIfFalse(cond: Expression, target: string): void {
+  private branch(cond: Expression, target: string, when: boolean): void {
     const b = this.b;
-    if (cond.kind === 'Unop' && cond.op === '!' && cond.expr.type?.type === 'integer') return this.branchIfTrue(cond.expr, target);
-    if (cond.kind === 'Binop' && cond.op === '&&') {
-      this.branchIfFalse(cond.left, target);
-      this.branchIfFalse(cond.right, target);
+    if (cond.kind === 'Unop' && cond.op === '!' && cond.expr.type?.type === 'integer') return this.branch(cond.expr, target, !when);
+    if (cond.kind === 'Binop' && (cond.op === '&&' || cond.op === '||')) {
+      // `a && b` is false when either side is, `a || b` true when either side is: both sides jump.
+      if ((cond.op === '&&') !== when) {
+        this.branch(cond.left, target, when);
+        this.branch(cond.right, target, when);
+        return;
+      }
+      // Otherwise the left side decides alone only the other way: skip the right side then.
+      const skip = this.label(cond.op === '&&' ? 'andfalse' : 'ortrue');
+      this.branch(cond.left, skip, !when);
+      this.branch(cond.right, target, when);
+      b.label(skip);
       return;
     }
-    if (cond.kind === 'Binop' && cond.op === '||') {
-      const ok = this.label('ortrue');
-      this.branchIfTrue(cond.left, ok);
-      this.branchIfFalse(cond.right, target);
-      b.label(ok);
-      return;
-    }
-    const jump = this.comparison(cond, true);
+    const jump = this.comparison(cond, !when);
     if (jump) {
       const [op, l, r] = jump;
       b.jmp(op, l, r, target);
@@ -203,36 +205,17 @@ export class ProbeCompiler {
       return;
     }
     const r = this.evalInt(cond);
-    b.jeq(r, 0, target);
+    if (when) b.jne(r, 0, target);
+    else b.jeq(r, 0, target);
     this.regs.release(r);
   }
 
+  private branchIfFalse(cond: Expression, target: string): void {
+    this.branch(cond, target, false);
+  }
+
   private branchIfTrue(cond: Expression, target: string): void {
-    const b = this.b;
-    if (cond.kind === 'Unop' && cond.op === '!' && cond.expr.type?.type === 'integer') return this.branchIfFalse(cond.expr, target);
-    if (cond.kind === 'Binop' && cond.op === '||') {
-      this.branchIfTrue(cond.left, target);
-      this.branchIfTrue(cond.right, target);
-      return;
-    }
-    if (cond.kind === 'Binop' && cond.op === '&&') {
-      const no = this.label('andfalse');
-      this.branchIfFalse(cond.left, no);
-      this.branchIfTrue(cond.right, target);
-      b.label(no);
-      return;
-    }
-    const jump = this.comparison(cond, false);
-    if (jump) {
-      const [op, l, r] = jump;
-      b.jmp(op, l, r, target);
-      this.regs.release(l);
-      this.regs.release(r);
-      return;
-    }
-    const r = this.evalInt(cond);
-    b.jne(r, 0, target);
-    this.regs.release(r);
+    this.branch(cond, target, true);
   }
 
   /** An integer comparison as [jump op, left, right], negated when `negate`; undefined for anything else. */

@@ -1,6 +1,7 @@
 // bpfkit capture: tcpdump's capture loop. Live from an interface (AF_PACKET socket, the filter
 // attached in the kernel with SO_ATTACH_FILTER) or from a savefile with -r (the filter run by
 // bpfkit's classic-BPF interpreter); one summary line per packet, or pcap with -w.
+import { scanTcpdumpArgs, UsageError } from './tcpdump-args.js';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { isUserError } from '../sys/errors.js';
 import {
@@ -29,7 +30,6 @@ const USAGE = `usage: bpfkit capture -i IFACE [-c N] [-w FILE] [-n] [-s SNAPLEN]
 Lines follow tcpdump's default one-line format; sequence numbers are absolute (as tcpdump -S).
 SIGINT (^C) stops a live capture and prints the packet counts, as tcpdump does.`;
 
-class UsageError extends Error {}
 
 interface CaptureArgs {
   iface?: string;
@@ -45,49 +45,28 @@ interface CaptureArgs {
 
 function parseArgs(argv: string[]): CaptureArgs | 'help' {
   const a: CaptureArgs = { numeric: false, snaplen: 262144, print: false, words: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--') {
-      a.words.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === '-h' || arg === '--help' || arg === 'help') return 'help';
-    if (arg === '--print') {
-      a.print = true;
-      continue;
-    }
-    if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
-    if (!arg.startsWith('-') || arg === '-') {
-      a.words.push(arg);
-      continue;
-    }
-    for (let j = 1; j < arg.length; j++) {
-      const c = arg[j];
-      const value = (): string => {
-        const rest = arg.slice(j + 1);
-        j = arg.length;
-        if (rest) return rest;
-        if (i + 1 >= argv.length) throw new UsageError(`option -${c} needs a value`);
-        return argv[++i];
-      };
-      const positive = (what: string): number => {
-        const v = value();
-        const n = Number(v);
-        if (!Number.isInteger(n) || n <= 0) throw new UsageError(`invalid ${what} ${v}`);
-        return n;
-      };
+  const positive = (what: string, v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`invalid ${what} ${v}`);
+    return n;
+  };
+  const words = scanTcpdumpArgs(argv, {
+    long: (arg) => arg === '--print' && (a.print = true),
+    short(c, value) {
       switch (c) {
         case 'i': a.iface = value(); break;
         case 'r': a.read = value(); break;
         case 'w': a.write = value(); break;
-        case 'c': a.count = positive('packet count'); break;
-        case 's': a.snaplen = positive('snaplen'); break;
+        case 'c': a.count = positive('packet count', value()); break;
+        case 's': a.snaplen = positive('snaplen', value()); break;
         case 'y': a.linktype = value(); break;
         case 'n': a.numeric = true; break;
         default: throw new UsageError(`unknown option -${c}`);
       }
-    }
-  }
+    },
+  });
+  if (words === 'help' || (words.length === 1 && words[0] === 'help')) return 'help';
+  a.words = words;
   if (!a.iface && !a.read) throw new UsageError('give an interface with -i or a file with -r');
   if (a.iface && a.read) throw new UsageError('-i and -r exclude each other');
   return a;

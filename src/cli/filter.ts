@@ -2,6 +2,7 @@
 // `tcpdump -d` / `-dd` / `-ddd` does.
 //   bpfkit filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] [EXPR...]
 //   bpfkit filter --ebpf xdp|tc [-o FILE] [EXPR...]: the same program as eBPF, bpftool's text or raw bytes
+import { scanTcpdumpArgs, UsageError } from './tcpdump-args.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isUserError } from '../sys/errors.js';
 import { compileFilter, dumpCbpf, SUPPORTED_LINKTYPES, type CbpfDumpFormat } from '../cbpf/index.js';
@@ -32,38 +33,18 @@ interface FilterArgs {
   words: string[];
 }
 
-class UsageError extends Error {}
 
 function parseArgs(argv: string[]): FilterArgs | 'help' {
   const a: FilterArgs = { dumps: 0, optimize: true, linktype: 'EN10MB', snaplen: 262144, words: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--') {
-      a.words.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === '-h' || arg === '--help') return 'help';
-    if (arg === '--ebpf' || arg.startsWith('--ebpf=')) {
-      const v = arg.includes('=') ? arg.slice(7) : argv[++i];
+  const words = scanTcpdumpArgs(argv, {
+    long(arg, next) {
+      if (arg !== '--ebpf' && !arg.startsWith('--ebpf=')) return false;
+      const v = arg.includes('=') ? arg.slice(7) : next();
       if (v !== 'xdp' && v !== 'tc') throw new UsageError('--ebpf takes xdp or tc');
       a.ebpf = v;
-      continue;
-    }
-    if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
-    if (!arg.startsWith('-') || arg === '-') {
-      a.words.push(arg);
-      continue;
-    }
-    // Short options cluster like tcpdump's: -dd, -Od, -yEN10MB.
-    for (let j = 1; j < arg.length; j++) {
-      const c = arg[j];
-      const value = (): string => {
-        const rest = arg.slice(j + 1);
-        j = arg.length;
-        if (rest) return rest;
-        if (i + 1 >= argv.length) throw new UsageError(`option -${c} needs a value`);
-        return argv[++i];
-      };
+      return true;
+    },
+    short(c, value) {
       switch (c) {
         case 'd': a.dumps++; break;
         case 'O': a.optimize = false; break;
@@ -79,8 +60,10 @@ function parseArgs(argv: string[]): FilterArgs | 'help' {
         case 'o': a.output = value(); break;
         default: throw new UsageError(`unknown option -${c}`);
       }
-    }
-  }
+    },
+  });
+  if (words === 'help') return 'help';
+  a.words = words;
   return a;
 }
 

@@ -19,6 +19,19 @@ import {
 } from './linktypes.js';
 
 /** A semantic error; the compiler attaches the position of the primitive being compiled. */
+/**
+ * `src and dst` and `src or dst` (the default) of a direction qualifier: the test for each
+ * direction, source first, joined; undefined for a single direction.
+ */
+function bothDirections(dir: number, gen: (direction: number) => Block): Block | undefined {
+  if (dir !== Q_AND && dir !== Q_OR && dir !== Q_DEFAULT) return undefined;
+  const b0 = gen(Q_SRC);
+  const b1 = gen(Q_DST);
+  if (dir === Q_AND) genAnd(b0, b1);
+  else genOr(b0, b1);
+  return b1;
+}
+
 export class GenError extends Error {}
 
 const fail = (msg: string): never => {
@@ -604,22 +617,11 @@ class CodeGen {
 
   private genHostop(addr: number, mask: number, dir: number, llProto: number, srcOff: number, dstOff: number): Block {
     let offset: number;
+    const both = bothDirections(dir, (d) => this.genHostop(addr, mask, d, llProto, srcOff, dstOff));
+    if (both) return both;
     switch (dir) {
       case Q_SRC: offset = srcOff; break;
       case Q_DST: offset = dstOff; break;
-      case Q_AND: {
-        const b0 = this.genHostop(addr, mask, Q_SRC, llProto, srcOff, dstOff);
-        const b1 = this.genHostop(addr, mask, Q_DST, llProto, srcOff, dstOff);
-        genAnd(b0, b1);
-        return b1;
-      }
-      case Q_DEFAULT:
-      case Q_OR: {
-        const b0 = this.genHostop(addr, mask, Q_SRC, llProto, srcOff, dstOff);
-        const b1 = this.genHostop(addr, mask, Q_DST, llProto, srcOff, dstOff);
-        genOr(b0, b1);
-        return b1;
-      }
       default:
         return this.dirQualError(dir, 'addresses other than 802.11 MAC addresses');
     }
@@ -631,22 +633,11 @@ class CodeGen {
 
   private genHostop6(addr: number[], mask: number[], dir: number, llProto: number, srcOff: number, dstOff: number): Block {
     let offset: number;
+    const both = bothDirections(dir, (d) => this.genHostop6(addr, mask, d, llProto, srcOff, dstOff));
+    if (both) return both;
     switch (dir) {
       case Q_SRC: offset = srcOff; break;
       case Q_DST: offset = dstOff; break;
-      case Q_AND: {
-        const b0 = this.genHostop6(addr, mask, Q_SRC, llProto, srcOff, dstOff);
-        const b1 = this.genHostop6(addr, mask, Q_DST, llProto, srcOff, dstOff);
-        genAnd(b0, b1);
-        return b1;
-      }
-      case Q_DEFAULT:
-      case Q_OR: {
-        const b0 = this.genHostop6(addr, mask, Q_SRC, llProto, srcOff, dstOff);
-        const b1 = this.genHostop6(addr, mask, Q_DST, llProto, srcOff, dstOff);
-        genOr(b0, b1);
-        return b1;
-      }
       default:
         return this.dirQualError(dir, 'addresses other than 802.11 MAC addresses');
     }
@@ -663,22 +654,11 @@ class CodeGen {
   }
 
   private genEhostop(eaddr: Uint8Array, dir: number): Block {
+    const both = bothDirections(dir, (d) => this.genEhostop(eaddr, d));
+    if (both) return both;
     switch (dir) {
       case Q_SRC: return this.genBcmp(OffRel.LINKHDR, 6, 6, eaddr);
       case Q_DST: return this.genBcmp(OffRel.LINKHDR, 0, 6, eaddr);
-      case Q_AND: {
-        const b0 = this.genEhostop(eaddr, Q_SRC);
-        const b1 = this.genEhostop(eaddr, Q_DST);
-        genAnd(b0, b1);
-        return b1;
-      }
-      case Q_DEFAULT:
-      case Q_OR: {
-        const b0 = this.genEhostop(eaddr, Q_SRC);
-        const b1 = this.genEhostop(eaddr, Q_DST);
-        genOr(b0, b1);
-        return b1;
-      }
     }
     const what: Record<number, string> = {
       [Q_ADDR1]: "'addr1' and 'address1' are", [Q_ADDR2]: "'addr2' and 'address2' are",
@@ -689,22 +669,11 @@ class CodeGen {
 
   private genDnhostop(addr: number, dir: number): Block {
     let offsetSh: number, offsetLh: number;
+    const both = bothDirections(dir, (d) => this.genDnhostop(addr, d));
+    if (both) return both;
     switch (dir) {
       case Q_DST: offsetSh = 1; offsetLh = 7; break;
       case Q_SRC: offsetSh = 3; offsetLh = 15; break;
-      case Q_AND: {
-        const b0 = this.genDnhostop(addr, Q_SRC);
-        const b1 = this.genDnhostop(addr, Q_DST);
-        genAnd(b0, b1);
-        return b1;
-      }
-      case Q_DEFAULT:
-      case Q_OR: {
-        const b0 = this.genDnhostop(addr, Q_SRC);
-        const b1 = this.genDnhostop(addr, Q_DST);
-        genOr(b0, b1);
-        return b1;
-      }
       default:
         return this.dirQualError(dir, 'addresses other than 802.11 MAC addresses');
     }
@@ -877,21 +846,11 @@ class CodeGen {
     switch (dir) {
       case Q_SRC: b1 = atom(0); break;
       case Q_DST: b1 = atom(2); break;
-      case Q_AND: {
-        const tmp = atom(0);
-        b1 = atom(2);
-        genAnd(tmp, b1);
-        break;
+      default: {
+        const both = bothDirections(dir, (d) => atom(d === Q_SRC ? 0 : 2));
+        if (!both) return this.dirQualError(dir, range === undefined ? 'ports' : 'port ranges');
+        b1 = both;
       }
-      case Q_DEFAULT:
-      case Q_OR: {
-        const tmp = atom(0);
-        b1 = atom(2);
-        genOr(tmp, b1);
-        break;
-      }
-      default:
-        return this.dirQualError(dir, range === undefined ? 'ports' : 'port ranges');
     }
     genAnd(b0, b1);
     return b1;

@@ -45,6 +45,12 @@ export interface RuntimeTest {
   willFail: boolean;
 }
 
+/** Test programs and /tmp paths a test uses, which no other test may use at the same time. */
+function sharedResources(t: RuntimeTest): string[] {
+  const text = [t.run, t.prog, t.before, t.after].join(' ');
+  return [...new Set(text.match(/test(?:progs|libs)\/[\w.-]+|\/tmp\/[\w.-]+/g) ?? [])];
+}
+
 export function parseSuiteFile(text: string, suite: string): RuntimeTest[] {
   const tests: RuntimeTest[] = [];
   const lines = text.split(/(?<=\n)/);
@@ -262,12 +268,22 @@ async function main(): Promise<void> {
   let oracleHits = 0;
   const failures: string[] = [];
   const skips: string[] = [];
-  let next = 0;
+  // With --jobs > 1, tests that share a test program or a /tmp file wait for each other: two runs
+  // of one program double a count, and two tests removing one file fail each other.
+  const pending = [...tests];
+  const busy = new Set<string>();
   const worker = async () => {
-    while (next < tests.length) {
-      const t = tests[next++];
+    while (pending.length) {
+      const k = pending.findIndex((x) => !sharedResources(x).some((r) => busy.has(r)));
+      if (k < 0) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      const [t] = pending.splice(k, 1);
+      const held = sharedResources(t);
+      for (const r of held) busy.add(r);
       const full = `${t.suite}.${t.name}`;
-      const r = await runTest(t, work);
+      const r = await runTest(t, work).finally(() => held.forEach((x) => busy.delete(x)));
       if (r.status === 'pass') {
         passed++;
         if (oraclePassed.has(full)) oracleHits++;

@@ -3,29 +3,30 @@
 import { isUserError } from '../sys/errors.js';
 
 interface Group {
-  module: string;
+  /** A literal import() per group, so that the bundler (scripts/bundle.mjs) can follow it. */
+  load: () => Promise<{ main(argv: string[]): Promise<number> }>;
   summary: string;
 }
 
 const groups: Record<string, Group> = {
-  trace: { module: './trace.js', summary: 'run a bpftrace program (-e PROGRAM | FILE)' },
-  prog: { module: './prog.js', summary: 'inspect and manage programs (bpftool prog)' },
-  map: { module: './map.js', summary: 'inspect and manage maps (bpftool map)' },
-  btf: { module: './btf.js', summary: 'inspect BTF (bpftool btf)' },
-  link: { module: './link.js', summary: 'inspect and manage links (bpftool link)' },
-  net: { module: './net.js', summary: 'XDP and tc programs on interfaces (bpftool net)' },
-  cgroup: { module: './cgroup.js', summary: 'cgroup programs (bpftool cgroup)' },
-  feature: { module: './feature.js', summary: 'what this kernel supports (bpftool feature)' },
-  perf: { module: './perf.js', summary: 'programs attached to perf events (bpftool perf)' },
-  batch: { module: './batch.js', summary: 'run commands from a file (bpftool batch)' },
-  asm: { module: './asm.js', summary: 'assemble eBPF text into bytes' },
-  disasm: { module: './disasm.js', summary: 'disassemble eBPF bytes' },
-  filter: { module: './filter.js', summary: 'compile a tcpdump filter expression (tcpdump -d)' },
-  capture: { module: './capture.js', summary: 'capture packets with a filter (tcpdump)' },
-  seccomp: { module: './seccomp.js', summary: 'compile, simulate and enforce seccomp policies' },
-  profile: { module: './profile.js', summary: 'sample stacks into a flame graph' },
-  offcpu: { module: './offcpu.js', summary: 'off-CPU time by stack' },
-  demo: { module: './demo.js', summary: 'create a map, fill it and print it' },
+  trace: { load: () => import('./trace.js'), summary: 'run a bpftrace program (-e PROGRAM | FILE)' },
+  prog: { load: () => import('./prog.js'), summary: 'inspect and manage programs (bpftool prog)' },
+  map: { load: () => import('./map.js'), summary: 'inspect and manage maps (bpftool map)' },
+  btf: { load: () => import('./btf.js'), summary: 'inspect BTF (bpftool btf)' },
+  link: { load: () => import('./link.js'), summary: 'inspect and manage links (bpftool link)' },
+  net: { load: () => import('./net.js'), summary: 'XDP and tc programs on interfaces (bpftool net)' },
+  cgroup: { load: () => import('./cgroup.js'), summary: 'cgroup programs (bpftool cgroup)' },
+  feature: { load: () => import('./feature.js'), summary: 'what this kernel supports (bpftool feature)' },
+  perf: { load: () => import('./perf.js'), summary: 'programs attached to perf events (bpftool perf)' },
+  batch: { load: () => import('./batch.js'), summary: 'run commands from a file (bpftool batch)' },
+  asm: { load: () => import('./asm.js'), summary: 'assemble eBPF text into bytes' },
+  disasm: { load: () => import('./disasm.js'), summary: 'disassemble eBPF bytes' },
+  filter: { load: () => import('./filter.js'), summary: 'compile a tcpdump filter expression (tcpdump -d)' },
+  capture: { load: () => import('./capture.js'), summary: 'capture packets with a filter (tcpdump)' },
+  seccomp: { load: () => import('./seccomp.js'), summary: 'compile, simulate and enforce seccomp policies' },
+  profile: { load: () => import('./profile.js'), summary: 'sample stacks into a flame graph' },
+  offcpu: { load: () => import('./offcpu.js'), summary: 'off-CPU time by stack' },
+  demo: { load: () => import('./demo.js'), summary: 'create a map, fill it and print it' },
 };
 
 function usage(): string {
@@ -71,16 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`bpfkit: unknown command '${name}'\n\n${usage()}`);
     return 1;
   }
-  let mod: { main(argv: string[]): Promise<number> };
-  try {
-    mod = await import(group.module);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(group.module.slice(2))) {
-      console.error(`bpfkit ${name}: not available in this build yet`);
-      return 1;
-    }
-    throw e;
-  }
+  const mod = await group.load();
   return mod.main(rest);
 }
 

@@ -2,7 +2,7 @@
 // its messages and its output, on the bpftrace-dialect compiler in src/trace.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { compileScript, readScript, TraceSession, renderEvent, TraceError, formatDiagnostic, listProbes } from '../trace/index.js';
+import { compileScript, countProbes, readScript, TraceSession, renderEvent, TraceError, formatDiagnostic, listProbes } from '../trace/index.js';
 import type { TraceEvent } from '../trace/index.js';
 import { BpfError, NotSupportedError, ParseError, VerifierError } from '../sys/errors.js';
 
@@ -74,12 +74,15 @@ interface Args {
   noWarnings: boolean;
   dryRun: boolean;
   params: string[];
+  helperCheck?: number;
+  includes: string[];
+  includeDirs: string[];
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args | 'help' | 'version' {
-  const a: Args = { format: 'text', verbose: false, quiet: false, unsafe: false, noWarnings: false, dryRun: false, params: [] };
+  const a: Args = { format: 'text', verbose: false, quiet: false, unsafe: false, noWarnings: false, dryRun: false, params: [], includes: [], includeDirs: [] };
   const rest: string[] = [];
   argv = splitShortFlags(argv);
   const value = (i: number, flag: string): string => {
@@ -147,6 +150,8 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
         break;
       case '-k':
       case '-kk':
+        // bpftrace counts: -k reports failing helpers, -kk also the ones that store zero.
+        a.helperCheck = Math.min(2, (a.helperCheck ?? 0) + x.length - 1);
         break;
       case '-d':
       case '-dd':
@@ -161,8 +166,10 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
       case '--usdt-file-activation':
         break;
       case '-I':
+        a.includeDirs.push(value(++i, x));
+        break;
       case '--include':
-        value(++i, x);
+        a.includes.push(value(++i, x));
         break;
       default:
         throw new UsageError(`invalid option -- '${x.replace(/^-+/, '')}'`);
@@ -191,9 +198,11 @@ function errorText(e: Error): string {
   return `ERROR: ${e.message}`;
 }
 
-/** Spawns `sh -c CMD` stopped before it runs (SIGSTOP to itself), so probes attach first; cpid is its pid. */
+/** Spawns -c's command stopped before it runs (SIGSTOP to itself), so probes attach first; cpid is its pid. */
 async function spawnStopped(cmd: string): Promise<{ child: ChildProcess; exited: Promise<unknown> }> {
-  const child = spawn('/bin/sh', ['-c', `kill -STOP $$; exec ${cmd}`], { stdio: 'inherit' });
+  // bpftrace runs -c's command without a shell, split at spaces (quotes stay in the arguments).
+  const words = cmd.split(' ');
+  const child = spawn('/bin/sh', ['-c', 'kill -STOP $$; exec "$@"', 'sh', ...words], { stdio: 'inherit' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const ready = { child, exited };
   for (let i = 0; i < 2000; i++) {
@@ -306,6 +315,9 @@ export async function main(argv: string[]): Promise<number> {
       pid: args.pid,
       cpid: child?.pid,
       unsafe: args.unsafe,
+      helperCheck: args.helperCheck,
+      includes: args.includes,
+      includeDirs: args.includeDirs,
       strlen: process.env.BPFTRACE_STRLEN ? Number(process.env.BPFTRACE_STRLEN) : undefined,
       warn: args.noWarnings ? undefined : (m) => process.stderr.write(`${m}\n`),
     });
@@ -317,13 +329,14 @@ export async function main(argv: string[]): Promise<number> {
       child?.kill('SIGKILL');
       return 0;
     }
+    // bpftrace 0.17 prints this once the programs are compiled, before loading and attaching them.
+    if (!args.quiet) write(renderEvent({ type: 'attached_probes', probes: countProbes(compiled) }, args.format));
     session = new TraceSession(compiled, {
       pid: args.pid,
       unsafe: args.unsafe,
       stackEntries: undefined,
     });
     session.load();
-    if (!args.quiet) write(renderEvent({ type: 'attached_probes', probes: session.probeCount }, args.format));
   } catch (e) {
     child?.kill('SIGKILL');
     session?.close();

@@ -286,6 +286,8 @@ export interface Diagnostic {
   severity: 'ERROR' | 'WARNING';
   message: string;
   loc?: Loc;
+  /** Printed as it is, without severity or place: clang's own diagnostics, which bpftrace passes on. */
+  raw?: boolean;
 }
 
 export interface CheckedProgram {

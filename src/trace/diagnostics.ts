@@ -10,6 +10,7 @@ import type { Diagnostic, Loc } from './ast.js';
 export function formatDiagnostic(d: Diagnostic, source: string, file = 'stdin'): string {
   let msg = d.message;
   if (msg.endsWith('\n')) msg = msg.slice(0, -1);
+  if (d.raw) return `${msg}\n`;
   if (!d.loc) return `${d.severity}: ${msg}\n`;
   const l = d.loc;
   const prefix = file ? `${file}:` : '';

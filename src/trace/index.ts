@@ -13,6 +13,6 @@ export { stdSort } from './output/stdsort.js';
 export { strftime, formatTime, formatTimestamp } from './output/strftime.js';
 // Code generator and runtime.
 export { generate, type CompiledScript, type ProgramPlan, type GenerateOptions } from './codegen/index.js';
-export { compileScript, createSession, readScript, TraceSession, renderEvent, TraceRuntimeError, type CompileOptions, type SessionOptions, type TraceEvent } from './runtime/index.js';
+export { compileScript, countProbes, createSession, readScript, TraceSession, renderEvent, TraceRuntimeError, type CompileOptions, type SessionOptions, type TraceEvent } from './runtime/index.js';
 export { listProbes, type ListOptions } from './runtime/list.js';
 export { trace, type TraceOptions, type TraceHandle } from './run.js';

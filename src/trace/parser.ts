@@ -8,12 +8,17 @@ import { RULES as TABLE_RULES, FINAL_STATE, STATES } from './generated/parse-tab
 import { TraceError, toBinary, fromBinary } from './diagnostics.js';
 export { toBinary, fromBinary } from './diagnostics.js';
 import { parseAttachPoints, type AttachPointOptions } from './attachpoint.js';
+import { collectMacros } from './headers.js';
 
 export interface ParseOptions extends AttachPointOptions {
   /** File name used in messages; bpftrace says 'stdin' for -e programs. */
   file?: string;
   /** Parse a `-l` listing query (attach points without a block). */
   listing?: boolean;
+  /** `--include FILE` headers, whose macros the script may use. */
+  includes?: string[];
+  /** `-I DIR` directories searched for headers. */
+  includeDirs?: string[];
 }
 
 let tables: ParseTables | undefined;
@@ -35,7 +40,7 @@ export function parse(source: string, opts: ParseOptions = {}): A.ProgramNode {
   if (first.diagnostics.length) throw traceError(first.diagnostics, bytes, file);
   let program = first.program!;
   // bpftrace parses twice: the second time with the #define macros that clang found in the first.
-  const macros = collectMacros(program.cDefinitions);
+  const macros = collectMacros({ cDefinitions: program.cDefinitions, includes: opts.includes, includeDirs: opts.includeDirs });
   if (macros.size) {
     const second = parseBytes(bytes, macros, opts);
     if (second.diagnostics.length) throw traceError(second.diagnostics, bytes, file);
@@ -49,15 +54,6 @@ function traceError(diags: A.Diagnostic[], bytes: string, file: string): TraceEr
   return new TraceError(diags.map((d) => ({ ...d, message: fromBinary(d.message) })), fromBinary(bytes), file);
 }
 
-
-function collectMacros(cDefinitions: string): Map<string, string> {
-  const macros = new Map<string, string>();
-  for (const line of cDefinitions.split('\n')) {
-    const m = /^\s*#\s*define\s+([A-Za-z_]\w*)(?!\()\s*(.*)$/.exec(line);
-    if (m) macros.set(m[1], m[2].trim());
-  }
-  return macros;
-}
 
 interface StackEntry {
   state: number;

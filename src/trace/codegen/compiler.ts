@@ -7,7 +7,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { ProgramBuilder } from '../../asm/builder.js';
 import { R0, R1, R2, R3, R4, R5, R10, Reg } from '../../asm/instruction.js';
 import type {
-  CallNode, CheckedProgram, Expression, FieldAccessNode, MapNode, ProbeNode, Statement, UnopNode, BinopNode,
+  Loc, CallNode, CheckedProgram, Expression, FieldAccessNode, MapNode, ProbeNode, Statement, UnopNode, BinopNode,
 } from '../ast.js';
 import { isByteArray, STRING_SIZE, type SizedType } from '../types.js';
 import { CTX_SLOT, Frame, SCRATCH_KEY_SLOT, SCRATCH_SLOT, at, type Mem } from './frame.js';
@@ -33,7 +33,20 @@ export interface ProgramContext {
   kaddr?: (name: string) => bigint | undefined;
   /** User symbol address lookup for uaddr(), relative to the probe's binary. */
   uaddr?: (name: string) => bigint | undefined;
+  /** -k (1) / -kk (2): report failing helpers as bpftrace's CreateHelperErrorCond does. */
+  helperCheck?: number;
+  /** The helper calls that report failures; a helperError record carries the index. */
+  helperErrors: HelperErrorSite[];
 }
+
+/** A checked helper call: what the warning names and where in the script it is. */
+export interface HelperErrorSite {
+  helper: string;
+  loc: Loc;
+}
+
+// bpftrace stores zero when these fail, so a script can test for it; -k leaves them alone, -kk not.
+const ZERO_ON_ERROR = new Set(['probe_read', 'probe_read_str', 'probe_read_kernel', 'probe_read_kernel_str', 'probe_read_user', 'probe_read_user_str', 'map_lookup_elem']);
 
 type Val =
   | { k: 'int'; r: Reg }
@@ -60,6 +73,10 @@ export class ProbeCompiler {
   private loops: { brk: string; cont: string }[] = [];
   private readonly exitLabel = this.label('exit');
   private regsCache?: ReadonlyMap<string, number>;
+  /** The expression being compiled, for -k's messages. */
+  private node?: Expression | CallNode;
+  /** The address space of the pointer being dereferenced; 'unset' when the script's types do not say. */
+  private readAs?: 'user' | 'kernel' | 'unset';
 
   constructor(
     private readonly pc: ProgramContext,
@@ -385,14 +402,16 @@ export class ProbeCompiler {
     if (v.k === 'ctx') {
       this.b.ldx(8, R3, R10, CTX_SLOT).add64(R3, v.off);
       this.addr(R1, m);
-      this.b.mov64(R2, size).call('probe_read_kernel');
+      this.b.mov64(R2, size);
+      this.helper('probe_read_kernel');
       return m;
     }
     this.zero(m, size);
     this.b.mov64(R3, v.r);
     this.regs.release(v.r);
     this.addr(R1, m);
-    this.b.mov64(R2, size).call(v.user ? 'probe_read_user' : 'probe_read_kernel');
+    this.b.mov64(R2, size);
+    this.helper(v.user ? 'probe_read_user' : 'probe_read_kernel');
     return m;
   }
 
@@ -446,6 +465,23 @@ export class ProbeCompiler {
   // --- expressions ---------------------------------------------------------------------------
 
   eval(e: Expression): Val {
+    // The innermost expression being compiled is where a failing helper is reported (-k).
+    const outer = this.node;
+    const outerAs = this.readAs;
+    this.node = e;
+    // `p->f` is `(*p).f`: the field is read through the pointer under the dereference.
+    const base = e.kind === 'FieldAccess' && e.expr.kind === 'Unop' && e.expr.op === '*' ? e.expr.expr : e.kind === 'FieldAccess' || (e.kind === 'Unop' && e.op === '*') ? e.expr : undefined;
+    const through = base?.type;
+    this.readAs = through && through.type === 'pointer' ? (through.as === 'user' || through.as === 'kernel' ? through.as : 'unset') : undefined;
+    try {
+      return this.evalNode(e);
+    } finally {
+      this.node = outer;
+      this.readAs = outerAs;
+    }
+  }
+
+  private evalNode(e: Expression): Val {
     const b = this.b;
     switch (e.kind) {
       case 'Integer': {
@@ -591,7 +627,8 @@ export class ProbeCompiler {
         const m = this.frame.bytes(16);
         this.zero(m, 16);
         this.addr(R1, m);
-        b.mov64(R2, 16).call('get_current_comm');
+        b.mov64(R2, 16);
+        this.helper('get_current_comm');
         return { k: 'mem', m };
       }
       case 'kstack':
@@ -636,7 +673,8 @@ export class ProbeCompiler {
       b.add64(R3, 8 * (n + 1));
       const slot = this.frame.slot();
       this.addr(R1, slot);
-      b.mov64(R2, 8).call(this.defaultUser() ? 'probe_read_user' : 'probe_read_kernel');
+      b.mov64(R2, 8);
+      this.helper(this.defaultUser() ? 'probe_read_user' : 'probe_read_kernel');
       this.loadReg(r, slot, 8);
       return ret();
     }
@@ -657,7 +695,8 @@ export class ProbeCompiler {
       b.add64(R3, 8 * (n - ARG_REGS.length + 1));
       const slot = this.frame.slot();
       this.addr(R1, slot);
-      b.mov64(R2, 8).call(this.defaultUser() ? 'probe_read_user' : 'probe_read_kernel');
+      b.mov64(R2, 8);
+      this.helper(this.defaultUser() ? 'probe_read_user' : 'probe_read_kernel');
       this.loadReg(r, slot, 8);
       return;
     }
@@ -683,7 +722,8 @@ export class ProbeCompiler {
         const slot = this.frame.slot();
         this.storeImm(slot, 8, 0);
         this.addr(R1, slot);
-        b.mov64(R2, spec.size).call('probe_read_user');
+        b.mov64(R2, spec.size);
+        this.helper('probe_read_user');
         this.loadReg(r, slot, 8);
       }
     }
@@ -723,7 +763,8 @@ export class ProbeCompiler {
     const r = this.regs.alloc();
     const b = this.b;
     this.ctxReg(R1);
-    b.ldMap(R2, name).mov64(R3, user ? 256 /* BPF_F_USER_STACK */ : 0).call('get_stackid');
+    b.ldMap(R2, name).mov64(R3, user ? 256 /* BPF_F_USER_STACK */ : 0);
+    this.helper('get_stackid');
     b.mov64(r, R0);
     // A failed lookup (negative) becomes id 0xffffffff, printed as an empty stack.
     const ok = this.label('stackok');
@@ -775,7 +816,8 @@ export class ProbeCompiler {
     this.b.ldMap(R1, this.layout(mapName).kernelName);
     this.addr(R2, key);
     this.addr(R3, value);
-    this.b.mov64(R4, 0).call('map_update_elem');
+    this.b.mov64(R4, 0);
+    this.helper('map_update_elem');
   }
 
   private readMap(map: MapNode): Val {
@@ -790,7 +832,7 @@ export class ProbeCompiler {
     if (isInt) {
       const r = this.regs.alloc();
       b.mov64(r, 0);
-      b.jeq(R0, 0, none);
+      this.jumpIfMissing(none);
       b.ldx(8, r, R0, 0);
       if (kind === 'avg') {
         // avg read in a probe: total / count on this CPU.
@@ -811,11 +853,24 @@ export class ProbeCompiler {
     const size = storedSize(t);
     const m = this.frame.bytes(size);
     this.zero(m, size);
-    b.jeq(R0, 0, none);
+    this.jumpIfMissing(none);
     b.mov64(R4, R0);
     this.copyFrom(m, R4, 0, size);
     b.label(none);
     return { k: 'mem', m };
+  }
+
+  /** After a lookup: to `none` when r0 is null, reported under -kk as bpftrace does (retcode 0). */
+  private jumpIfMissing(none: string): void {
+    if ((this.pc.helperCheck ?? 0) < 2) {
+      this.b.jeq(R0, 0, none);
+      return;
+    }
+    const found = this.label('found');
+    this.b.jne(R0, 0, found);
+    this.helperError('map_lookup_elem');
+    this.b.ja(none);
+    this.b.label(found);
   }
 
   private assignMap(map: MapNode, e: Expression): void {
@@ -1191,7 +1246,8 @@ export class ProbeCompiler {
     b.mov64(R3, ptr);
     if (off) b.add64(R3, off);
     this.addr(R1, slot);
-    b.mov64(R2, size).call(user ? 'probe_read_user' : 'probe_read_kernel');
+    b.mov64(R2, size);
+    this.helper(user ? 'probe_read_user' : 'probe_read_kernel');
     const [base, boff] = this.base(slot, ptr);
     this.loadInt(ptr, base, boff, t);
     return { k: 'int', r: ptr };
@@ -1295,7 +1351,8 @@ export class ProbeCompiler {
       this.ctxReg(R3);
       b.ldx(4, R2, R3, off).and64(R2, 0xffff).add64(R3, R2);
       this.addr(R1, m);
-      b.mov64(R2, size).call('probe_read_kernel_str');
+      b.mov64(R2, size);
+      this.helper('probe_read_kernel_str');
       return { k: 'mem', m };
     }
     if (t.type === 'integer' || t.type === 'pointer') {
@@ -1312,7 +1369,8 @@ export class ProbeCompiler {
       this.ctxReg(R3);
       b.add64(R3, off);
       this.addr(R1, slot);
-      b.mov64(R2, size).call('probe_read_kernel');
+      b.mov64(R2, size);
+      this.helper('probe_read_kernel');
       const r2 = this.regs.alloc();
       const [base, boff] = this.base(slot, r2);
       this.loadInt(r2, base, boff, t);
@@ -1326,7 +1384,8 @@ export class ProbeCompiler {
     this.ctxReg(R3);
     b.add64(R3, off);
     this.addr(R1, m);
-    b.mov64(R2, t.type === 'string' ? size : size).call(t.type === 'string' ? 'probe_read_kernel_str' : 'probe_read_kernel');
+    b.mov64(R2, t.type === 'string' ? size : size);
+    this.helper(t.type === 'string' ? 'probe_read_kernel_str' : 'probe_read_kernel');
     return { k: 'mem', m };
   }
 
@@ -1359,7 +1418,8 @@ export class ProbeCompiler {
     if (off) this.b.add64(R3, off);
     this.regs.release(ptr);
     this.addr(R1, m);
-    this.b.mov64(R2, size).call(user ? 'probe_read_user' : 'probe_read_kernel');
+    this.b.mov64(R2, size);
+    this.helper(user ? 'probe_read_user' : 'probe_read_kernel');
     return { k: 'mem', m };
   }
 
@@ -1416,8 +1476,42 @@ export class ProbeCompiler {
 
   // --- calls ---------------------------------------------------------------------------------
 
+  /** Calls a helper whose failure bpftrace reports under -k/-kk (bpftrace's CreateHelperErrorCond). */
+  private helper(name: string): void {
+    // Memory behind a pointer of no known address space is read as bpftrace reads it: with the
+    // legacy helper, which picks user or kernel memory by the address.
+    if (this.readAs === 'unset') name = name.replace(/^probe_read_(kernel|user)/, 'probe_read');
+    this.b.call(name);
+    const level = this.pc.helperCheck ?? 0;
+    if (level === 0 || (level === 1 && ZERO_ON_ERROR.has(name))) return;
+    const ok = this.label('helper_ok');
+    this.b.jmp('jsge', R0, 0, ok, 32);
+    this.helperError(name);
+    this.b.label(ok);
+  }
+
+  /** Sends a helperError record with r0's low 32 bits as the return code; r0 is kept. */
+  private helperError(name: string): void {
+    const id = this.pc.helperErrors.length;
+    this.pc.helperErrors.push({ helper: name, loc: (this.node ?? this.probe).loc });
+    const saved = this.frame.slot();
+    this.storeReg(saved, 8, R0);
+    const m = this.frame.bytes(RECORD_HEADER + 8);
+    this.storeImm(m, 4, RecordKind.helperError);
+    this.storeImm(at(m, 4), 4, id);
+    this.storeReg(at(m, 8), 4, R0);
+    this.output(m, RECORD_HEADER + 8);
+    this.loadReg(R0, saved, 8);
+  }
+
   private callStatement(c: CallNode): void {
-    this.discard(this.callExpr(c));
+    const outer = this.node;
+    this.node = c;
+    try {
+      this.discard(this.callExpr(c));
+    } finally {
+      this.node = outer;
+    }
   }
 
   private noValue(): Val {
@@ -1505,7 +1599,7 @@ export class ProbeCompiler {
         const key = this.mapKey(m, l.bucketed ? 0 : undefined);
         b.ldMap(R1, l.kernelName);
         this.addr(R2, key);
-        b.call('map_delete_elem');
+        this.helper('map_delete_elem');
         return this.noValue();
       }
       case 'join': {
@@ -1528,11 +1622,13 @@ export class ProbeCompiler {
           this.loadReg(R3, argvSlot, 8);
           b.add64(R3, i * 8);
           this.addr(R1, ptrSlot);
-          b.mov64(R2, 8).call(user ? 'probe_read_user' : 'probe_read_kernel');
+          b.mov64(R2, 8);
+          this.helper(user ? 'probe_read_user' : 'probe_read_kernel');
           this.loadReg(R3, ptrSlot, 8);
           b.jeq(R3, 0, done);
           this.addr(R1, at(m, RECORD_HEADER + i * JOIN_ARG_SIZE));
-          b.mov64(R2, JOIN_ARG_SIZE).call(user ? 'probe_read_user_str' : 'probe_read_kernel_str');
+          b.mov64(R2, JOIN_ARG_SIZE);
+          this.helper(user ? 'probe_read_user_str' : 'probe_read_kernel_str');
         }
         b.label(done);
         this.storeImm(m, 4, RecordKind.join);
@@ -1587,12 +1683,14 @@ export class ProbeCompiler {
           this.ctxReg(R3);
           b.add64(R3, p.off);
           this.addr(R1, m);
-          b.mov64(R2, 6).call('probe_read_kernel');
+          b.mov64(R2, 6);
+          this.helper('probe_read_kernel');
         } else {
           b.mov64(R3, p.r);
           this.regs.release(p.r);
           this.addr(R1, m);
-          b.mov64(R2, 6).call(this.isUser(args[0].type) ? 'probe_read_user' : 'probe_read_kernel');
+          b.mov64(R2, 6);
+          this.helper(this.isUser(args[0].type) ? 'probe_read_user' : 'probe_read_kernel');
         }
         void t;
         return { k: 'mem', m };
@@ -1625,7 +1723,7 @@ export class ProbeCompiler {
           b.mov64(R1, r);
           this.regs.release(r);
         } else b.mov64(R1, sig);
-        b.call('send_signal');
+        this.helper('send_signal');
         return this.noValue();
       }
       case 'strftime': {
@@ -1673,6 +1771,14 @@ export class ProbeCompiler {
     if (e.kind === 'String') return e.value;
     if (e.kind === 'PositionalParameter' && e.ptype === 'positional') return this.pc.checked.params[e.n - 1] ?? '';
     if (e.kind === 'Call' && e.func === 'str' && e.args?.length === 1) return this.literalString(e.args[0]);
+    // str($1 + N): the checker allows only a constant offset within the parameter's text.
+    if (e.kind === 'Binop' && e.op === '+') {
+      const [pos, off] = e.left.kind === 'PositionalParameter' ? [e.left, e.right] : [e.right, e.left];
+      if (pos.kind === 'PositionalParameter' && off.kind === 'Integer') {
+        const text = this.literalString(pos);
+        return text === undefined ? undefined : Buffer.from(text).subarray(Number(off.value)).toString();
+      }
+    }
     return undefined;
   }
 
@@ -1782,7 +1888,7 @@ export class ProbeCompiler {
     }
     this.loadReg(R3, pslot, 8);
     this.addr(R1, m);
-    b.call(this.isUser(a.type) ? 'probe_read_user_str' : 'probe_read_kernel_str');
+    this.helper(this.isUser(a.type) ? 'probe_read_user_str' : 'probe_read_kernel_str');
     return { k: 'mem', m };
   }
 
@@ -1833,7 +1939,7 @@ export class ProbeCompiler {
     b.label(ok2);
     this.loadReg(R3, pslot, 8);
     this.addr(R1, at(m, 1));
-    b.call(src.k === 'ctx' ? 'probe_read_kernel' : this.isUser(args[0].type) ? 'probe_read_user' : 'probe_read_kernel');
+    this.helper(src.k === 'ctx' ? 'probe_read_kernel' : this.isUser(args[0].type) ? 'probe_read_user' : 'probe_read_kernel');
     this.loadReg(R2, lenSlot, 8);
     this.storeReg(m, 1, R2);
     return { k: 'mem', m };
@@ -1895,12 +2001,14 @@ export class ProbeCompiler {
         this.ctxReg(R3);
         b.add64(R3, v.off);
         this.addr(R1, at(m, 8));
-        b.mov64(R2, n).call('probe_read_kernel');
+        b.mov64(R2, n);
+        this.helper('probe_read_kernel');
       } else {
         b.mov64(R3, v.r);
         this.regs.release(v.r);
         this.addr(R1, at(m, 8));
-        b.mov64(R2, n).call(this.isUser(at4) ? 'probe_read_user' : 'probe_read_kernel');
+        b.mov64(R2, n);
+        this.helper(this.isUser(at4) ? 'probe_read_user' : 'probe_read_kernel');
       }
     }
     return { k: 'mem', m };

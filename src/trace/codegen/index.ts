@@ -8,13 +8,13 @@ import { kallsyms } from '../../symbols/kallsyms.js';
 import { cachedSymbolTable } from '../../symbols/elf-symbols.js';
 import { parseUsdtArgs } from '../../symbols/usdt.js';
 import type { ConcreteAttach } from '../runtime/expand.js';
-import { ProbeCompiler, type ProgramContext } from './compiler.js';
+import { ProbeCompiler, type HelperErrorSite, type ProgramContext } from './compiler.js';
 import { mapLayout, type MapLayout } from './layout.js';
 import { pruneUnreachable } from './prune.js';
 import { progTypeOf, ptRegs, type ProbeTarget, type TraceProgType } from './target.js';
 import { usesBuiltin } from './walk.js';
 
-export { CodegenError } from './compiler.js';
+export { CodegenError, type HelperErrorSite } from './compiler.js';
 export * from './layout.js';
 export type { ProbeTarget, TraceProgType } from './target.js';
 
@@ -39,12 +39,19 @@ export interface CompiledScript {
   programs: ProgramPlan[];
   /** Names of the concrete probes; the `probe` builtin indexes this list. */
   probeNames: string[];
+  /** Helper calls checked under -k/-kk; helperError records index this list. */
+  helperErrors: HelperErrorSite[];
+  /** The script and its name in messages, for warnings printed while it runs. */
+  source?: string;
+  file?: string;
 }
 
 export interface GenerateOptions {
   startNs?: bigint;
   cpid?: number;
   maxMapEntries?: number;
+  /** -k (1) or -kk (2). */
+  helperCheck?: number;
 }
 
 export const RINGBUF_MAP = 'ringbuf';
@@ -66,6 +73,8 @@ export function generate(checked: CheckedProgram, expanded: ConcreteAttach[][], 
     startNs: opts.startNs ?? process.hrtime.bigint(),
     cpid: opts.cpid,
     kaddr: (name) => kallsyms().address(name),
+    helperCheck: opts.helperCheck,
+    helperErrors: [],
   };
   const programs: ProgramPlan[] = [];
   checked.program.probes.forEach((probe, probeIdx) => {
@@ -117,7 +126,7 @@ export function generate(checked: CheckedProgram, expanded: ConcreteAttach[][], 
       });
     }
   });
-  return { checked, maps: [...layouts.values()], stackMaps: ctx.stackMaps, ringbuf: RINGBUF_MAP, programs, probeNames };
+  return { checked, maps: [...layouts.values()], stackMaps: ctx.stackMaps, ringbuf: RINGBUF_MAP, programs, probeNames, helperErrors: ctx.helperErrors };
 }
 
 function programName(a: ConcreteAttach, n: number): string {

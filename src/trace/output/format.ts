@@ -137,6 +137,10 @@ export function keyToString(type: SizedType, value: Value): string {
       return `[${(value as Value[]).map((v) => keyToString(type.elem!, v)).join(',')}]`;
     case 'tuple':
       return `(${(value as Value[]).map((v, i) => keyToString(type.struct!.fields[i].type, v)).join(', ')})`;
+    case 'record': {
+      const rec = value as { [f: string]: Value };
+      return `{${(type.struct?.fields ?? []).map((f) => `.${f.name}=${keyToString(f.type, rec[f.name])}`).join(',')}}`;
+    }
     default:
       return String(value);
   }

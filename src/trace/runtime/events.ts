@@ -14,7 +14,9 @@ export type TraceEvent =
   | { type: 'map'; snapshot: MapSnapshot; top?: number; div?: number; atExit: boolean }
   /** Exit-time map dump starts (bpftrace prints two newlines here). */
   | { type: 'exiting' }
-  | { type: 'lost_events'; events: number };
+  | { type: 'lost_events'; events: number }
+  /** A helper failed (-k/-kk); `text` is bpftrace's warning, with the script line and a marker. */
+  | { type: 'helper_error'; helper: string; retcode: number; line: number; column: number; text: string };
 
 /** bpftrace's text or NDJSON rendering of one event. */
 export function renderEvent(e: TraceEvent, fmt: OutputFormat): string {
@@ -34,6 +36,8 @@ export function renderEvent(e: TraceEvent, fmt: OutputFormat): string {
       return formatMap(e.snapshot, fmt, { top: e.top, div: e.div });
     case 'exiting':
       return '\n\n';
+    case 'helper_error':
+      return fmt === 'json' ? `{"type": "helper_error", "helper": "${e.helper}", "retcode": ${e.retcode}, "line": ${e.line}, "col": ${e.column}}\n` : e.text;
     case 'lost_events':
       return fmt === 'json' ? `{"type": "lost_events", "data": {"events": ${e.events}}}\n` : `Lost ${e.events} events\n`;
   }

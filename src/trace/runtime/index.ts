@@ -1,4 +1,4 @@
-export { TraceSession, type SessionOptions } from './session.js';
+export { countProbes, TraceSession, type SessionOptions } from './session.js';
 export { compileScript, createSession, readScript, type CompileOptions } from './pipeline.js';
 export { renderEvent, type TraceEvent } from './events.js';
 export { TraceRuntimeError } from './errors.js';

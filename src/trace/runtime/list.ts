@@ -4,6 +4,7 @@
 // wildcards and aliases (`*sleep*`, `t:syscalls:*`) work as in bpftrace.
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { parse } from '../parser.js';
+import { TraceError } from '../diagnostics.js';
 import { globMatch, hasWildcard } from '../attachpoint.js';
 import { listTracepoints, tracepointFormat } from '../../sys/tracefs.js';
 import { cachedSymbolTable } from '../../symbols/elf-symbols.js';
@@ -22,6 +23,14 @@ const HARDWARE = ['backend-stalls', 'branch-instructions', 'branch-misses', 'bus
 /** The listing as lines (without newlines). */
 export function listProbes(pattern = '', opts: ListOptions = {}): string[] {
   const query = pattern.trim() === '' ? '*:*' : pattern.includes(':') ? pattern : `*:${pattern}`;
+  if (query !== pattern && pattern.trim() !== '') {
+    // bpftrace lexes the pattern as written: a character it cannot lex is reported at the user's column.
+    try {
+      parse(pattern, { listing: true, pid: opts.pid });
+    } catch (e) {
+      if (e instanceof TraceError && e.diagnostics.some((d) => d.message.startsWith('invalid character'))) throw e;
+    }
+  }
   const program = parse(query, { listing: true, pid: opts.pid });
   const out: string[] = [];
   for (const probe of program.probes) for (const ap of probe.attachPoints) out.push(...listAttachPoint(ap, opts));

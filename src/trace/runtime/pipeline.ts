@@ -22,6 +22,11 @@ export interface CompileOptions {
   strlen?: number;
   /** Receives warnings (e.g. attach points skipped). */
   warn?: (message: string) => void;
+  /** `--include FILE` headers and `-I DIR` directories, for the macros of C headers. */
+  includes?: string[];
+  includeDirs?: string[];
+  /** -k (1) / -kk (2): report helpers that fail at run time. */
+  helperCheck?: number;
 }
 
 function tracepointFormatOrUndefined(category: string, name: string) {
@@ -49,6 +54,8 @@ export function compileScript(source: string, opts: CompileOptions = {}): Compil
   const file = opts.file ?? 'stdin';
   const program = parse(source, {
     file,
+    includes: opts.includes,
+    includeDirs: opts.includeDirs,
     params: opts.params,
     pid: opts.pid,
     resolveLibrary: (name, pid) => {
@@ -72,7 +79,7 @@ export function compileScript(source: string, opts: CompileOptions = {}): Compil
     strlen: opts.strlen,
   });
   const expanded: ConcreteAttach[][] = checked.program.probes.map((p) => expandProbe(p, { pid: opts.pid, warn: opts.warn }));
-  return generate(checked, expanded, { cpid: opts.cpid });
+  return { ...generate(checked, expanded, { cpid: opts.cpid, helperCheck: opts.helperCheck }), source, file };
 }
 
 /** Reads a script file like bpftrace (its error text when missing). */

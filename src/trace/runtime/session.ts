@@ -22,7 +22,8 @@ import type { PerfSwIdName } from '../../sys/generated/kernel.js';
 import type { CompiledScript, ProgramPlan } from '../codegen/index.js';
 import { RecordKind, recordLayout, RECORD_HEADER, JOIN_ARGS, JOIN_ARG_SIZE, type MapLayout } from '../codegen/layout.js';
 import { formatPrintf } from '../output/printf.js';
-import { cstr, decodeValue, printfArg, strftime, type DecodeContext } from './decode.js';
+import { cstr, decodeValue, printfArg, strerror, strftime, type DecodeContext } from './decode.js';
+import { formatWarnings } from '../diagnostics.js';
 import type { TraceEvent } from './events.js';
 import { clearMap, snapshotMap, zeroMap } from './maps.js';
 import { TraceRuntimeError } from './errors.js';
@@ -54,6 +55,11 @@ const SOFTWARE_EVENTS: Record<string, [PerfSwIdName, number]> = {
 
 const BANNED_KRETPROBES = new Set(['_raw_spin_lock', '_raw_spin_lock_irqsave', '_raw_spin_unlock_irqrestore', 'queued_spin_lock_slowpath']);
 
+/** The concrete probes a compiled script attaches: the N of bpftrace's "Attaching N probes...". */
+export function countProbes(compiled: CompiledScript): number {
+  return compiled.programs.reduce((n, p) => n + p.attaches.length, 0);
+}
+
 export class TraceSession {
   readonly compiled: CompiledScript;
   private readonly opts: SessionOptions;
@@ -69,6 +75,7 @@ export class TraceSession {
   private sink: (e: TraceEvent) => void = () => {};
   /** Number of concrete probes attached (bpftrace's "Attaching N probes"). */
   probeCount = 0;
+
 
   constructor(compiled: CompiledScript, opts: SessionOptions = {}) {
     this.compiled = compiled;
@@ -126,16 +133,17 @@ export class TraceSession {
       strftime: c.checked.resources.strftime.map((s) => s.format),
       bootOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint(),
     };
-    this.probeCount = c.programs.reduce((n, p) => n + p.attaches.length, 0);
+    this.probeCount = countProbes(c);
   }
 
   /** Attaches every probe but BEGIN/END. Detaches everything on failure. */
   attach(): void {
     this.attached = true;
     try {
-      // bpftrace attaches probes the kernel runs last-attached-first (kprobes, uprobes, USDT) in
-      // reverse, so that probes on one spot fire in the order the script declares them.
-      const reversed = new Set(['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt']);
+      // bpftrace attaches probes the kernel runs last-attached-first in reverse, so that probes on
+      // one spot fire in the order the script declares them. Its list (bpftrace.cpp,
+      // attach_reverse) leaves kretprobes and the timer, tracepoint and hardware events forward.
+      const reversed = new Set(['kprobe', 'uprobe', 'uretprobe', 'usdt', 'software', 'kfunc', 'iter']);
       const forward = this.programs.filter((p) => !reversed.has(p.plan.provider));
       const backward = this.programs.filter((p) => reversed.has(p.plan.provider)).reverse();
       for (const { plan, prog } of [...forward, ...backward]) {
@@ -372,6 +380,15 @@ export class TraceSession {
       case RecordKind.exit:
         this.stop();
         return;
+      case RecordKind.helperError: {
+        const site = this.compiled.helperErrors[id];
+        if (!site) return;
+        const retcode = rec.readInt32LE(RECORD_HEADER);
+        const message = `Failed to ${site.helper}: ${retcode < 0 ? `${strerror(-retcode)} (${retcode})` : retcode}`;
+        const text = formatWarnings([{ severity: 'WARNING', message, loc: site.loc }], this.compiled.source ?? '', this.compiled.file ?? 'stdin');
+        this.emit({ type: 'helper_error', helper: site.helper, retcode, line: site.loc.line, column: site.loc.column, text });
+        return;
+      }
     }
   }
 

@@ -1,7 +1,7 @@
-// Running `bpfkit` and `bpftool` as real processes for the differential tests: bpfkit from dist/
-// when the tests run compiled, from the sources through tsx otherwise.
+// Running `bpfkit` and `bpftool` as real processes for the differential tests (bpfkit as
+// test/helpers/cli.ts starts it).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { bpfkitArgv } from '../../helpers/cli.js';
 
 export interface Run {
   status: number | null;
@@ -9,11 +9,7 @@ export interface Run {
   stderr: string;
 }
 
-export function bpfkitArgv(): string[] {
-  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-  const main = fileURLToPath(new URL(`../../../src/cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  return fromSource ? ['--import', 'tsx', main] : [main];
-}
+export { bpfkitArgv };
 
 export function bpfkit(args: string[], opts: { input?: string; prefix?: string[] } = {}): Run {
   const argv = [process.execPath, ...bpfkitArgv(), ...args];

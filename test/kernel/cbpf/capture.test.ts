@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bpfkitArgv } from '../../helpers/cli.js';
 import { compileFilter, readPcap } from '../../../src/cbpf/index.js';
 import { LiveCapture } from '../../../src/cbpf/capture.js';
 import { inNetns } from '../../../src/sys/netns.js';
@@ -15,12 +15,7 @@ import { needRoot, needTool, repoRoot } from '../../helpers/env.js';
 import { kernelObjectFds, ourNetns, until, withNetnsPair, type Netns } from '../../helpers/netns.js';
 import { icmpSocket, ping, receiveUdp, sendUdp, tcpConnect, udpSocket } from '../../helpers/traffic.js';
 
-/** node arguments that run the bpfkit CLI, from the sources (through tsx) or from dist/. */
-function cli(): string[] {
-  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-  const main = fileURLToPath(new URL(`../../../src/cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  return fromSource ? ['--import', 'tsx', main] : [main];
-}
+const cli = bpfkitArgv;
 
 interface Running {
   child: ChildProcess;

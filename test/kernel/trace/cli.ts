@@ -1,11 +1,11 @@
-// Running `bpfkit trace` as a real process in the kernel tests: from dist/ when the tests run
-// compiled, from the sources through tsx otherwise.
+// Running `bpfkit trace` as a real process in the kernel tests (started as test/helpers/cli.ts
+// says).
 import { spawn, spawnSync } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bpfkitArgv } from '../../helpers/cli.js';
 import { fixturesDir } from '../../helpers/env.js';
 
 export interface Run {
@@ -15,9 +15,7 @@ export interface Run {
 }
 
 function traceArgv(): string[] {
-  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-  const main = fileURLToPath(new URL(`../../../src/cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  return fromSource ? ['--import', 'tsx', main, 'trace'] : [main, 'trace'];
+  return [...bpfkitArgv(), 'trace'];
 }
 
 /** `bpfkit trace ARGS` to completion. */

@@ -154,3 +154,11 @@ test('time() and strftime() formats follow C strftime; %f is microseconds since 
     else process.env.TZ = saved;
   }
 });
+
+test('struct keys print as bpftrace 0.17 prints them ({.m=2,.n=3}, the runtime suite\'s struct tests)', () => {
+  const int32 = { ...T.int64(), size: 4 };
+  const foo = T.record('struct Foo', { name: 'struct Foo', size: 8, align: 4, fields: [{ name: 'm', type: int32, offset: 0 }, { name: 'n', type: int32, offset: 4 }] });
+  const entry = (key: Value[]) => ({ key, value: 0n });
+  assert.equal(formatMap({ name: '@s', keyTypes: [foo], valueType: i64, entries: [entry([{ m: 2n, n: 3n }])] }, 'text'), '@s[{.m=2,.n=3}]: 0\n');
+  assert.equal(formatMap({ name: '@s', keyTypes: [foo, i64], valueType: i64, entries: [entry([{ m: 2n, n: 3n }, 42n])] }, 'text'), '@s[{.m=2,.n=3}, 42]: 0\n');
+});

@@ -11,7 +11,10 @@ import type { Fd } from './sys/fd.js';
 import { BpfError, NotSupportedError } from './sys/errors.js';
 import { mapFlagsNumber } from './sys/names.js';
 import { CollectionSpec, type ProgramSpec as ElfProgramSpec, type MapSpec as ElfMapSpec, type VariableSpec } from './elf/index.js';
-import { encodeBtf, kernelBtf, kernelBtfTargets, applyCoreRelocations, type Btf } from './btf/index.js';
+import { kernelBtf, kernelBtfTargets, applyCoreRelocations, type Btf } from './btf/index.js';
+import { patchKsymInsn, resolveKsyms, type KsymResolution } from './ksyms.js';
+import { btfForKernel, probeBtfFeatures } from './btf-features.js';
+import type { BtfFeatures } from './btf/sanitize.js';
 
 export interface CollectionOptions {
   /** Where maps declared with pinning by name are pinned and reused (default /sys/fs/bpf). */
@@ -22,6 +25,8 @@ export interface CollectionOptions {
   programs?: string[];
   /** Verifier log level for every program (0: only on failure). */
   logLevel?: 0 | 1 | 2;
+  /** BTF features to assume instead of probing the kernel (kinds set to false are sanitised away). */
+  btfFeatures?: BtfFeatures;
 }
 
 /** A global variable of a loaded collection, read and written through its data map. */
@@ -73,6 +78,7 @@ export class Collection implements Disposable {
   readonly variables: Record<string, Variable> = {};
   #btf?: Fd;
   #owned = new Set<BpfMap>();
+  #ksyms?: Map<string, KsymResolution>;
 
   private constructor(spec: CollectionSpec) {
     this.spec = spec;
@@ -83,7 +89,7 @@ export class Collection implements Disposable {
     const spec = typeof source === 'string' ? CollectionSpec.fromFile(source) : source;
     const c = new Collection(spec);
     try {
-      c.#loadBtf();
+      c.#loadBtf(opts);
       c.#createMaps(opts);
       c.#loadPrograms(opts);
       c.#fillSlots();
@@ -98,13 +104,17 @@ export class Collection implements Disposable {
     }
   }
 
-  #loadBtf(): void {
+  #loadBtf(opts: CollectionOptions): void {
     if (!this.spec.btf) return;
-    const raw = encodeBtf(this.spec.btf);
+    const features = opts.btfFeatures ?? probeBtfFeatures();
+    const { raw } = btfForKernel(this.spec.btf, features);
     const r = bpf.btfLoad(raw);
     // Like libbpf: an object whose BTF the kernel refuses still loads, without BTF.
     if (r.fd) this.#btf = r.fd;
+    // func_info needs FUNC types; without them the kernel would refuse the programs' BTF info
+    this.#funcInfo = features.func !== false;
   }
+  #funcInfo = true;
 
   #createMaps(opts: CollectionOptions): void {
     const pinPath = opts.pinPath ?? '/sys/fs/bpf';
@@ -139,12 +149,21 @@ export class Collection implements Disposable {
   #create(ms: ElfMapSpec): BpfMap {
     const inner = ms.innerMap ? this.#create(ms.innerMap) : undefined;
     try {
-      const btf = this.#btf && ms.valueTypeId !== undefined ? this.#btf.raw : undefined;
-      return BpfMap.create({
+      const create = (btf: number | undefined) => BpfMap.create({
         type: ms.typeNumber, keySize: ms.keySize, valueSize: ms.valueSize, maxEntries: ms.maxEntries,
         flags: ms.flags, name: ms.kernelName, innerMap: inner, numaNode: ms.numaNode, mapExtra: ms.mapExtra,
         btfFd: btf, btfKeyTypeId: btf ? ms.keyTypeId ?? 0 : undefined, btfValueTypeId: btf ? ms.valueTypeId : undefined,
       });
+      const btf = this.#btf && ms.valueTypeId !== undefined ? this.#btf.raw : undefined;
+      if (btf === undefined) return create(undefined);
+      try {
+        return create(btf);
+      } catch (e) {
+        // Like libbpf: a map whose BTF description the kernel refuses (e.g. a data map whose
+        // DATASEC was sanitised into a struct) is created without it.
+        if (e instanceof BpfError && e.code === 'EINVAL') return create(undefined);
+        throw e;
+      }
     } catch (e) {
       if (e instanceof BpfError) throw new BpfError(`creating map ${ms.name}`, e.errno, e.message);
       throw e;
@@ -182,7 +201,7 @@ export class Collection implements Disposable {
         flags: (ps.sleepable ? 1 << 4 : 0) | (ps.xdpFrags ? 1 << 5 : 0),
         attachBtfId: attach,
         logLevel: opts.logLevel,
-        btf: this.#btf ? {
+        btf: this.#btf && this.#funcInfo ? {
           fd: this.#btf.raw,
           funcInfo: encodeFuncInfo(ps), funcInfoRecSize: 8,
           lineInfo: encodeLineInfo(ps), lineInfoRecSize: 16,
@@ -196,7 +215,11 @@ export class Collection implements Disposable {
     for (const ref of ps.references) {
       const at = ref.insn * 8;
       if (ref.kind === 'extern') {
-        throw new NotSupportedError(`extern ${ref.name}`, 'bpfkit does not resolve .ksyms externs yet');
+        this.#ksyms ??= resolveKsyms(this.spec, kernelBtf);
+        const r = this.#ksyms.get(ref.name);
+        if (!r) throw new NotSupportedError(`extern ${ref.name}`, 'only .ksyms and .kconfig externs (declared with __ksym or __kconfig, compiled with -g) can be resolved');
+        patchKsymInsn(insns, ref.insn, ref.call, r, this.spec.externs.findIndex((e) => e.name === ref.name));
+        continue;
       }
       const map = this.maps[ref.map];
       if (!map) throw new BpfError(`program ${ps.name}`, 22, `refers to map ${ref.map}, which the object does not define`);
@@ -308,6 +331,9 @@ function kconfigValues(spec: CollectionSpec, ms: ElfMapSpec): Buffer {
       value = BigInt((a << 16) + (b << 8) + Math.min(c, 255));
     } else {
       const raw = kernelConfig().get(v.name);
+      if (raw === undefined && !spec.externs.some((e) => e.name === v.name && e.weak)) {
+        throw new NotSupportedError(`kernel config ${v.name}`, `the running kernel's configuration has no value for extern '${v.name}' (declare it __weak to default to 0)`);
+      }
       if (raw === 'y') value = 1n;
       else if (raw === 'm') value = 2n;
       else if (raw !== undefined && /^-?(0x[0-9a-f]+|\d+)$/i.test(raw)) value = BigInt(raw);

@@ -1,7 +1,9 @@
 // The Btf object: decoded types with lookups by id, name and kind, and the layout questions
 // (size, alignment, member offsets) that map definitions and CO-RE need answered.
 import { ParseError } from '../sys/errors.js';
-import { decodeBtf, StringTable, type BtfHeader } from './decode.js';
+import { StringTable, type BtfHeader } from './decode.js';
+import { encodeTypes } from './encode.js';
+import { BtfTable } from './table.js';
 import type { BtfKind, BtfMember, BtfType, BtfTypeOf } from './types.js';
 
 /** How deep typedef/modifier chains may go before the BTF is considered looping (libbpf uses 32). */
@@ -28,9 +30,12 @@ function btfError(file: string | undefined, reason: string): ParseError {
   return new ParseError(`BTF: ${reason}`, { file, line: 1, column: 1 });
 }
 
+/**
+ * A BTF type graph. One decoded from bytes keeps them as a compact table and makes a type object
+ * only when that type is asked for; `types` makes them all. Type objects are shared and must not
+ * be modified: derive a new Btf instead (as sanitizing and DATASEC fix-ups do).
+ */
 export class Btf {
-  /** This object's own types; `types[i]` has id `firstId + i` (plus void at index 0 for a base BTF). */
-  readonly types: readonly BtfType[];
   readonly base: Btf | undefined;
   /** Id of the first own type (1 for base BTF: void is 0; base.typeCount for split BTF). */
   readonly firstId: number;
@@ -41,30 +46,73 @@ export class Btf {
   readonly file: string | undefined;
   private byName: Map<string, number[]> | undefined;
   private alignCache: Int32Array | undefined;
+  /** All own types, once made (index 0 is void for a base BTF). */
+  private all: BtfType[] | undefined;
+  /** Types made one at a time from `raw`, by own index. */
+  private made: (BtfType | undefined)[] | undefined;
+  private raw: BtfTable | undefined;
+  /** Number of own types (with void for a base BTF). */
+  private readonly ownCount: number;
 
-  constructor(types: readonly BtfType[], opts: { base?: Btf; strings?: Uint8Array; littleEndian?: boolean; header?: BtfHeader; file?: string } = {}) {
+  constructor(types: readonly BtfType[], opts: { base?: Btf; strings?: Uint8Array; littleEndian?: boolean; header?: BtfHeader; file?: string; table?: BtfTable } = {}) {
     this.base = opts.base;
     this.firstId = opts.base ? opts.base.typeCount : 1;
-    this.types = types;
     this.strings = opts.strings ?? new Uint8Array([0]);
     this.littleEndian = opts.littleEndian ?? true;
     this.header = opts.header;
     this.file = opts.file;
+    if (opts.table) {
+      this.raw = opts.table;
+      this.ownCount = opts.table.count - (opts.base ? this.firstId : 0);
+      this.made = new Array(this.ownCount);
+      return;
+    }
+    this.all = types as BtfType[];
+    this.ownCount = types.length;
     if (!opts.base && (types.length === 0 || types[0].kind !== 'void')) {
       throw new TypeError('a base Btf starts with the void type at index 0');
     }
   }
 
-  /** Decodes raw BTF bytes (a .BTF section or /sys/kernel/btf/*). */
+  /** Decodes raw BTF bytes (a .BTF section or /sys/kernel/btf/*): checked now, types made on use. */
   static fromBuffer(buf: Uint8Array, opts: BtfOptions = {}): Btf {
     const base = opts.base;
-    const d = decodeBtf(buf, {
+    const table = new BtfTable(buf, {
       file: opts.file,
       baseTypeCount: base ? base.typeCount : undefined,
       baseStrings: base ? base.allStrings() : undefined,
     });
-    return new Btf(d.types, { base, strings: d.strings, littleEndian: d.header.littleEndian, header: d.header, file: opts.file });
+    return new Btf([], { base, strings: table.strings.bytes, littleEndian: table.header.littleEndian, header: table.header, file: opts.file, table });
   }
+
+  /** This object's own types; `types[i]` has id `firstId + i` (plus void at index 0 for a base BTF). */
+  get types(): readonly BtfType[] {
+    if (!this.all) {
+      const shift = this.base ? this.firstId : 0;
+      const out: BtfType[] = new Array(this.ownCount);
+      for (let i = 0; i < this.ownCount; i++) out[i] = this.made![i] ?? this.raw!.decode(i + shift);
+      this.all = out;
+      this.made = undefined;
+    }
+    return this.all;
+  }
+
+  /**
+   * All types (the base's too) as a raw table, for code that walks every type and wants no
+   * objects (the C dump). Built by encoding when this Btf was not decoded from bytes.
+   */
+  table(): BtfTable {
+    if (!this.raw || this.base) {
+      if (!this.tableCache) {
+        const all: BtfType[] = [];
+        for (let id = 1; id < this.typeCount; id++) all.push(this.type(id));
+        this.tableCache = new BtfTable(encodeTypes(all, { strings: this.allStrings(), littleEndian: true }), { file: this.file });
+      }
+      return this.tableCache;
+    }
+    return this.raw;
+  }
+  private tableCache: BtfTable | undefined;
 
   /** The concatenated string table of the base chain and this object (offsets as split BTF uses them). */
   allStrings(): Uint8Array {
@@ -82,7 +130,7 @@ export class Btf {
 
   /** Number of type ids (including void and the base's types): valid ids are 0 … typeCount-1. */
   get typeCount(): number {
-    return this.base ? this.firstId + this.types.length : this.types.length;
+    return this.base ? this.firstId + this.ownCount : this.ownCount;
   }
 
   has(id: number): boolean {
@@ -97,11 +145,26 @@ export class Btf {
   }
 
   typeOrUndefined(id: number): BtfType | undefined {
+    let i = id;
     if (this.base) {
       if (id < this.firstId) return this.base.typeOrUndefined(id);
-      return this.types[id - this.firstId];
+      i = id - this.firstId;
     }
-    return this.types[id];
+    if (!(i >= 0 && i < this.ownCount)) return undefined;
+    if (this.all) return this.all[i];
+    let t = this.made![i];
+    if (t === undefined) {
+      t = this.raw!.decode(id);
+      this.made![i] = t;
+    }
+    return t;
+  }
+
+  /** A type's name without making its object. */
+  private nameOf(id: number): string {
+    if (this.base && id < this.firstId) return this.base.nameOf(id);
+    if (this.raw && !this.all) return this.raw.name(id);
+    return this.type(id).name;
   }
 
   /** Types of one kind, checked: throws a ParseError when the id names a type of another kind. */
@@ -119,14 +182,13 @@ export class Btf {
   private nameIndex(): Map<string, number[]> {
     if (!this.byName) {
       const m = new Map<string, number[]>();
-      const add = (t: BtfType) => {
-        if (!t.name) return;
-        const l = m.get(t.name);
-        if (l) l.push(t.id);
-        else m.set(t.name, [t.id]);
-      };
-      if (this.base) for (const t of this.base) add(t);
-      for (const t of this.types) add(t);
+      for (let id = 1; id < this.typeCount; id++) {
+        const name = this.nameOf(id);
+        if (!name) continue;
+        const l = m.get(name);
+        if (l) l.push(id);
+        else m.set(name, [id]);
+      }
       this.byName = m;
     }
     return this.byName;

@@ -4,7 +4,10 @@
 // declaration (weak link); anonymous types are defined inline; duplicate names get ___N suffixes.
 import { ParseError } from '../sys/errors.js';
 import type { Btf } from './btf.js';
-import type { BtfType, BtfTypeOf } from './types.js';
+import {
+  K_ARRAY, K_CONST, K_DATASEC, K_DECL_TAG, K_ENUM, K_ENUM64, K_FLOAT, K_FUNC, K_FUNC_PROTO, K_FWD, K_INT, K_PTR,
+  K_RESTRICT, K_STRUCT, K_TYPEDEF, K_TYPE_TAG, K_UNION, K_VAR, K_VOID, K_VOLATILE, type BtfTable,
+} from './table.js';
 
 const NOT_ORDERED = 0;
 const ORDERING = 1;
@@ -42,10 +45,10 @@ export function btfToC(btf: Btf, opts: CDumpOptions = {}): string {
 }
 
 function dump(btf: Btf, opts: CDumpOptions): string {
-  const d = new CDumper(btf);
+  const d = new CDumper(btf, btf.table());
   const header = opts.header !== false;
   if (header) {
-    d.w(
+    d.w_(
       '#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n' +
         '#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n' +
         '#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n' +
@@ -56,12 +59,10 @@ function dump(btf: Btf, opts: CDumpOptions): string {
   const n = btf.typeCount;
   for (let id = first; id < n; id++) d.dumpType(id);
   if (header) {
-    d.w('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n');
+    d.w_('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n');
   }
   return d.result();
 }
-
-type Composite = BtfTypeOf<'struct' | 'union'>;
 
 /** A declaration's type chain, outermost first; `cnt` entries remain to be written. */
 interface DeclChain {
@@ -69,11 +70,21 @@ interface DeclChain {
   cnt: number;
 }
 
+const isModifier = (k: number) => k === K_VOLATILE || k === K_CONST || k === K_RESTRICT || k === K_TYPE_TAG;
+
+/**
+ * Works on the raw table (kinds and fields read from 32-bit words, names on demand): walking
+ * ~130k kernel types through one object each cost more in allocation and megamorphic property
+ * reads than the dump itself.
+ */
 class CDumper {
   private readonly chunks: string[] = [];
   private readonly parts: string[] = [];
   private readonly btf: Btf;
-  private readonly types: readonly BtfType[];
+  private readonly tb: BtfTable;
+  private readonly w: Uint32Array;
+  private readonly start: Int32Array;
+  private readonly n: number;
   private readonly orderState: Uint8Array;
   private readonly emitState: Uint8Array;
   private readonly fwdEmitted: Uint8Array;
@@ -90,11 +101,13 @@ class CDumper {
   private readonly alignCache: Int32Array;
   private readonly sizeCache: Float64Array;
 
-  constructor(btf: Btf) {
+  constructor(btf: Btf, tb: BtfTable) {
     this.btf = btf;
-    const n = btf.typeCount;
-    // A base BTF's own array is already indexed by id; split BTF needs its base's types in front.
-    this.types = btf.base ? Array.from({ length: n }, (_, i) => btf.type(i)) : btf.types;
+    this.tb = tb;
+    this.w = tb.w;
+    this.start = tb.start;
+    const n = tb.count;
+    this.n = n;
     this.orderState = new Uint8Array(n);
     this.emitState = new Uint8Array(n);
     this.fwdEmitted = new Uint8Array(n);
@@ -106,35 +119,64 @@ class CDumper {
     this.markReferenced();
   }
 
-  private t(id: number): BtfType {
-    const t = this.types[id];
-    if (t === undefined) throw new ParseError(`BTF: type id ${id} does not exist`, { file: this.btf.file, line: 1, column: 1 });
-    return t;
+  /** Word index of a type's record; fails on ids that do not exist. */
+  private s(id: number): number {
+    if (!(id >= 0 && id < this.n)) throw new ParseError(`BTF: type id ${id} does not exist`, { file: this.btf.file, line: 1, column: 1 });
+    return this.start[id];
+  }
+  private kind(id: number): number {
+    const s = this.s(id);
+    return s < 0 ? K_VOID : (this.w[s + 1] >>> 24) & 0x1f;
+  }
+  private vlen(id: number): number {
+    return this.w[this.start[id] + 1] & 0xffff;
+  }
+  /** `type` / `size` of the record. */
+  private st(id: number): number {
+    return this.w[this.start[id] + 2];
+  }
+  private kflag(id: number): boolean {
+    return this.w[this.start[id] + 1] >>> 31 === 1;
+  }
+  private name(id: number): string {
+    return this.tb.name(id);
+  }
+  private hasName(id: number): boolean {
+    return this.tb.name(id) !== '';
+  }
+  /** The referenced type of ptr/typedef/modifiers/array element/func_proto return. */
+  private next(id: number, k: number): number {
+    return k === K_ARRAY ? this.w[this.start[id] + 3] : this.w[this.start[id] + 2];
   }
 
   private markReferenced(): void {
     // Ids beyond the end are simply not marked: a typed array ignores out-of-range stores.
     const r = this.referenced;
-    const types = this.types;
-    for (let i = 0; i < types.length; i++) {
-      const t = types[i];
-      switch (t.kind) {
-        case 'volatile': case 'const': case 'restrict': case 'ptr': case 'typedef': case 'func': case 'var':
-        case 'decl_tag': case 'type_tag':
-          r[t.type] = 1;
+    const w = this.w;
+    const start = this.start;
+    for (let id = 1; id < this.n; id++) {
+      const s = start[id];
+      if (s < 0) continue;
+      const info = w[s + 1];
+      const k = (info >>> 24) & 0x1f;
+      const vlen = info & 0xffff;
+      switch (k) {
+        case K_VOLATILE: case K_CONST: case K_RESTRICT: case K_PTR: case K_TYPEDEF: case K_FUNC: case K_VAR:
+        case K_DECL_TAG: case K_TYPE_TAG:
+          r[w[s + 2]] = 1;
           break;
-        case 'array':
-          r[t.indexType] = 1;
-          r[t.type] = 1;
+        case K_ARRAY:
+          r[w[s + 4]] = 1;
+          r[w[s + 3]] = 1;
           break;
-        case 'struct': case 'union':
-          for (const m of t.members) r[m.type] = 1;
+        case K_STRUCT: case K_UNION:
+          for (let i = 0, q = s + 4; i < vlen; i++, q += 3) r[w[q]] = 1;
           break;
-        case 'func_proto':
-          for (const p of t.params) r[p.type] = 1;
+        case K_FUNC_PROTO:
+          for (let i = 0, q = s + 4; i < vlen; i++, q += 2) r[w[q]] = 1;
           break;
-        case 'datasec':
-          for (const v of t.vars) r[v.type] = 1;
+        case K_DATASEC:
+          for (let i = 0, q = s + 3; i < vlen; i++, q += 3) r[w[q]] = 1;
           break;
         default:
           break;
@@ -147,7 +189,7 @@ class CDumper {
    * pieces die young; a rope built with += kept every piece and link alive, which made the
    * garbage collector copy the whole output piece by piece.
    */
-  w(s: string): void {
+  w_(s: string): void {
     this.parts.push(s);
   }
 
@@ -172,51 +214,54 @@ class CDumper {
 
   private orderType(id: number, throughPtr: boolean): number {
     if (this.orderState[id] === ORDERED) return 1;
-    const t = this.t(id);
+    const k = this.kind(id);
     if (this.orderState[id] === ORDERING) {
-      if ((t.kind === 'struct' || t.kind === 'union') && throughPtr && t.name !== '') return 0;
+      if ((k === K_STRUCT || k === K_UNION) && throughPtr && this.hasName(id)) return 0;
       throw new ParseError(`BTF: unsatisfiable type cycle at type [${id}]`, { file: this.btf.file, line: 1, column: 1 });
     }
-    switch (t.kind) {
-      case 'void':
+    switch (k) {
+      case K_VOID:
         return 0;
-      case 'int': case 'float':
+      case K_INT: case K_FLOAT:
         this.orderState[id] = ORDERED;
         return 0;
-      case 'ptr': {
-        const r = this.orderType(t.type, true);
+      case K_PTR: {
+        const r = this.orderType(this.st(id), true);
         this.orderState[id] = ORDERED;
         return r;
       }
-      case 'array':
-        return this.orderType(t.type, false);
-      case 'struct': case 'union': {
-        if (throughPtr && t.name !== '') return 0;
+      case K_ARRAY:
+        return this.orderType(this.next(id, k), false);
+      case K_STRUCT: case K_UNION: {
+        const named = this.hasName(id);
+        if (throughPtr && named) return 0;
         this.orderState[id] = ORDERING;
-        for (const m of t.members) this.orderType(m.type, false);
-        if (t.name !== '') this.emitQueue[this.queued++] = id;
+        const vlen = this.vlen(id);
+        for (let i = 0; i < vlen; i++) this.orderType(this.w[this.start[id] + 4 + 3 * i], false);
+        if (named) this.emitQueue[this.queued++] = id;
         this.orderState[id] = ORDERED;
         return 1;
       }
-      case 'enum': case 'enum64': case 'fwd':
-        if (t.name !== '' || !this.referenced[id]) this.emitQueue[this.queued++] = id;
+      case K_ENUM: case K_ENUM64: case K_FWD:
+        if (this.hasName(id) || !this.referenced[id]) this.emitQueue[this.queued++] = id;
         this.orderState[id] = ORDERED;
         return 1;
-      case 'typedef': {
-        const strong = this.orderType(t.type, throughPtr);
+      case K_TYPEDEF: {
+        const strong = this.orderType(this.st(id), throughPtr);
         if (throughPtr && !strong) return 0;
         this.emitQueue[this.queued++] = id;
         this.orderState[id] = ORDERED;
         return 1;
       }
-      case 'volatile': case 'const': case 'restrict': case 'type_tag':
-        return this.orderType(t.type, throughPtr);
-      case 'func_proto': {
-        let strong = this.orderType(t.returnType, throughPtr) > 0;
-        for (const p of t.params) if (this.orderType(p.type, throughPtr) > 0) strong = true;
+      case K_VOLATILE: case K_CONST: case K_RESTRICT: case K_TYPE_TAG:
+        return this.orderType(this.st(id), throughPtr);
+      case K_FUNC_PROTO: {
+        let strong = this.orderType(this.st(id), throughPtr) > 0;
+        const vlen = this.vlen(id);
+        for (let i = 0; i < vlen; i++) if (this.orderType(this.w[this.start[id] + 4 + 2 * i], throughPtr) > 0) strong = true;
         return strong ? 1 : 0;
       }
-      case 'func': case 'var': case 'datasec': case 'decl_tag':
+      default: // func, var, datasec, decl_tag
         this.orderState[id] = ORDERED;
         return 0;
     }
@@ -224,86 +269,88 @@ class CDumper {
 
   // --- emitting ---------------------------------------------------------------------------
 
-  private isBlacklisted(t: BtfType): boolean {
-    return t.name === '__builtin_va_list';
+  private isBlacklisted(id: number): boolean {
+    return this.name(id) === '__builtin_va_list';
   }
 
   private emitType(id: number, contId: number): void {
     const es = this.emitState[id];
     if (es === EMITTED) return;
-    const t = this.t(id);
+    const k = this.kind(id);
     const topLevel = contId === 0;
     if (es === EMITTING) {
       if (this.fwdEmitted[id]) return;
-      if (t.kind === 'struct' || t.kind === 'union') {
+      if (k === K_STRUCT || k === K_UNION) {
         if (id === contId) return;
-        if (t.name === '') return; // anonymous struct/union loop: nothing sensible to emit
-        this.emitStructFwd(id, t);
-        this.w(';\n\n');
+        if (!this.hasName(id)) return; // anonymous struct/union loop: nothing sensible to emit
+        this.emitStructFwd(id, k);
+        this.w_(';\n\n');
         this.fwdEmitted[id] = 1;
-      } else if (t.kind === 'typedef') {
-        if (!this.isBlacklisted(t)) {
-          this.emitTypedefDef(id, t, 0);
-          this.w(';\n\n');
+      } else if (k === K_TYPEDEF) {
+        if (!this.isBlacklisted(id)) {
+          this.emitTypedefDef(id, 0);
+          this.w_(';\n\n');
         }
         this.fwdEmitted[id] = 1;
       }
       return;
     }
-    switch (t.kind) {
-      case 'int':
+    switch (k) {
+      case K_INT:
         this.emitMissingAliases(id);
         this.emitState[id] = EMITTED;
         break;
-      case 'enum': case 'enum64':
+      case K_ENUM: case K_ENUM64:
         if (topLevel) {
-          this.emitEnumDef(id, t, 0);
-          this.w(';\n\n');
+          this.emitEnumDef(id, k, 0);
+          this.w_(';\n\n');
         }
         this.emitState[id] = EMITTED;
         break;
-      case 'ptr': case 'volatile': case 'const': case 'restrict': case 'type_tag':
-        this.emitType(t.type, contId);
+      case K_PTR: case K_VOLATILE: case K_CONST: case K_RESTRICT: case K_TYPE_TAG: case K_ARRAY:
+        this.emitType(this.next(id, k), contId);
         break;
-      case 'array':
-        this.emitType(t.type, contId);
-        break;
-      case 'fwd':
-        this.emitFwdDef(id, t);
-        this.w(';\n\n');
+      case K_FWD:
+        this.emitFwdDef(id);
+        this.w_(';\n\n');
         this.emitState[id] = EMITTED;
         break;
-      case 'typedef':
+      case K_TYPEDEF:
         this.emitState[id] = EMITTING;
-        this.emitType(t.type, id);
-        if (!this.fwdEmitted[id] && !this.isBlacklisted(t)) {
-          this.emitTypedefDef(id, t, 0);
-          this.w(';\n\n');
+        this.emitType(this.st(id), id);
+        if (!this.fwdEmitted[id] && !this.isBlacklisted(id)) {
+          this.emitTypedefDef(id, 0);
+          this.w_(';\n\n');
         }
         this.emitState[id] = EMITTED;
         break;
-      case 'struct': case 'union':
+      case K_STRUCT: case K_UNION: {
         this.emitState[id] = EMITTING;
-        if (topLevel || t.name === '') {
-          const newCont = t.name === '' ? contId : id;
-          for (const m of t.members) this.emitType(m.type, newCont);
+        const named = this.hasName(id);
+        if (topLevel || !named) {
+          const newCont = named ? id : contId;
+          const vlen = this.vlen(id);
+          for (let i = 0; i < vlen; i++) this.emitType(this.w[this.start[id] + 4 + 3 * i], newCont);
         } else if (!this.fwdEmitted[id] && id !== contId) {
-          this.emitStructFwd(id, t);
-          this.w(';\n\n');
+          this.emitStructFwd(id, k);
+          this.w_(';\n\n');
           this.fwdEmitted[id] = 1;
         }
         if (topLevel) {
-          this.emitStructDef(id, t, 0);
-          this.w(';\n\n');
+          this.emitStructDef(id, k, 0);
+          this.w_(';\n\n');
           this.emitState[id] = EMITTED;
         } else {
           this.emitState[id] = NOT_EMITTED;
         }
         break;
-      case 'func_proto':
-        this.emitType(t.returnType, contId);
-        for (const p of t.params) this.emitType(p.type, contId);
+      }
+      case K_FUNC_PROTO: {
+        this.emitType(this.st(id), contId);
+        const vlen = this.vlen(id);
+        for (let i = 0; i < vlen; i++) this.emitType(this.w[this.start[id] + 4 + 2 * i], contId);
         break;
+      }
       default:
         break;
     }
@@ -312,7 +359,7 @@ class CDumper {
   private emitMissingAliases(id: number): void {
     const name = this.typeName(id);
     const alias = MISSING_BASE_TYPES.get(name);
-    if (alias) this.w(`typedef ${alias} ${name};\n\n`);
+    if (alias) this.w_(`typedef ${alias} ${name};\n\n`);
   }
 
   // --- sizes and alignment (libbpf's btf__resolve_size / btf__align_of, memoised) ---------
@@ -320,14 +367,37 @@ class CDumper {
   private sizeOf(id: number): number {
     const c = this.sizeCache[id];
     if (c >= 0) return c;
-    let r: number;
-    try {
-      r = this.btf.sizeof(id);
-    } catch {
-      r = 0;
-    }
+    const r = this.resolveSize(id);
     this.sizeCache[id] = r;
     return r;
+  }
+
+  /** libbpf's btf__resolve_size over the table; 0 where that fails. */
+  private resolveSize(id: number): number {
+    let nelems = 1;
+    for (let depth = 0; depth < 32; depth++) {
+      if (!(id >= 0 && id < this.n)) return 0;
+      const k = this.kind(id);
+      switch (k) {
+        case K_INT: case K_ENUM: case K_ENUM64: case K_STRUCT: case K_UNION: case K_DATASEC: case K_FLOAT: {
+          const total = nelems * this.st(id);
+          return total > 0xffffffff ? 0 : total;
+        }
+        case K_PTR:
+          return nelems * PTR_SIZE > 0xffffffff ? 0 : nelems * PTR_SIZE;
+        case K_TYPEDEF: case K_VOLATILE: case K_CONST: case K_RESTRICT: case K_VAR: case K_DECL_TAG: case K_TYPE_TAG:
+          id = this.st(id);
+          continue;
+        case K_ARRAY:
+          nelems *= this.w[this.start[id] + 5];
+          if (nelems > 0xffffffff) return 0;
+          id = this.next(id, k);
+          continue;
+        default:
+          return 0;
+      }
+    }
+    return 0;
   }
 
   /** Alignment of any type, memoised: struct layouts ask for each member's, twice. */
@@ -341,25 +411,30 @@ class CDumper {
 
   private computeAlign(id: number): number {
     for (let depth = 0; depth < 32; depth++) {
-      const t = this.t(id);
-      switch (t.kind) {
-        case 'int': case 'enum': case 'enum64': case 'float':
-          return Math.min(PTR_SIZE, t.size);
-        case 'ptr':
+      const k = this.kind(id);
+      switch (k) {
+        case K_INT: case K_ENUM: case K_ENUM64: case K_FLOAT:
+          return Math.min(PTR_SIZE, this.st(id));
+        case K_PTR:
           return PTR_SIZE;
-        case 'typedef': case 'volatile': case 'const': case 'restrict': case 'type_tag': case 'array':
-          id = t.type;
+        case K_TYPEDEF: case K_VOLATILE: case K_CONST: case K_RESTRICT: case K_TYPE_TAG: case K_ARRAY:
+          id = this.next(id, k);
           continue;
-        case 'struct': case 'union': {
+        case K_STRUCT: case K_UNION: {
           let max = 1;
           let packed = false;
-          for (const m of t.members) {
-            const a = this.alignOf(m.type);
+          const kf = this.kflag(id);
+          const vlen = this.vlen(id);
+          for (let i = 0, q = this.start[id] + 3; i < vlen; i++, q += 3) {
+            const a = this.alignOf(this.w[q + 1]);
             if (a <= 0) return a;
             if (a > max) max = a;
-            if (m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) packed = true;
+            const off = this.w[q + 2];
+            const bitOffset = kf ? off & 0xffffff : off;
+            const bitfieldSize = kf ? off >>> 24 : 0;
+            if (bitfieldSize === 0 && bitOffset % (8 * a) !== 0) packed = true;
           }
-          return packed || t.size % max !== 0 ? 1 : max;
+          return packed || this.st(id) % max !== 0 ? 1 : max;
         }
         default:
           return 0;
@@ -368,14 +443,19 @@ class CDumper {
     return 0;
   }
 
-  private isStructPacked(t: Composite): boolean {
+  private isStructPacked(id: number): boolean {
     let max = 1;
-    for (const m of t.members) {
-      const a = this.alignOf(m.type);
-      if (a && m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) return true;
+    const kf = this.kflag(id);
+    const vlen = this.vlen(id);
+    for (let i = 0, q = this.start[id] + 3; i < vlen; i++, q += 3) {
+      const a = this.alignOf(this.w[q + 1]);
+      const off = this.w[q + 2];
+      const bitOffset = kf ? off & 0xffffff : off;
+      const bitfieldSize = kf ? off >>> 24 : 0;
+      if (a && bitfieldSize === 0 && bitOffset % (8 * a) !== 0) return true;
       if (a > max) max = a;
     }
-    return t.size % max !== 0;
+    return this.st(id) % max !== 0;
   }
 
   // --- definitions ------------------------------------------------------------------------
@@ -394,14 +474,14 @@ class CDumper {
     }
     if (newOff > curOff && newOff <= nextOff) {
       if (inBitfield || (newOff === nextOff && roundup(curOff, nextAlign * 8) !== newOff) || (newOff !== nextOff && nextOff - newOff <= newOff - curOff)) {
-        this.w(`${nlPfx(lvl)}${padType}: ${inBitfield ? newOff - curOff : 0};`);
+        this.w_(`${nlPfx(lvl)}${padType}: ${inBitfield ? newOff - curOff : 0};`);
       }
       curOff = newOff;
     }
     while (curOff !== nextOff) {
       const bits = Math.min(nextOff - curOff, padBits);
       if (bits === padBits) {
-        this.w(`${nlPfx(lvl)}${padType}: ${padBits};`);
+        this.w_(`${nlPfx(lvl)}${padType}: ${padBits};`);
         curOff += bits;
         continue;
       }
@@ -409,85 +489,106 @@ class CDumper {
         padType = pads[i][0];
         padBits = pads[i][1];
         if (padBits < bits) continue;
-        this.w(`${nlPfx(lvl)}${padType}: ${bits};`);
+        this.w_(`${nlPfx(lvl)}${padType}: ${bits};`);
         curOff += bits;
         break;
       }
     }
   }
 
-  private emitStructFwd(id: number, t: Composite): void {
-    this.w(`${t.kind}${t.name ? ' ' : ''}${this.typeName(id)}`);
+  private emitStructFwd(id: number, k: number): void {
+    this.w_(`${k === K_STRUCT ? 'struct' : 'union'}${this.hasName(id) ? ' ' : ''}${this.typeName(id)}`);
   }
 
-  private emitStructDef(id: number, t: Composite, lvl: number): void {
-    const isStruct = t.kind === 'struct';
+  private emitStructDef(id: number, k: number, lvl: number): void {
+    const isStruct = k === K_STRUCT;
     const align = this.alignOf(id);
-    const packed = isStruct ? this.isStructPacked(t) : false;
-    this.w(`${t.kind}${t.name ? ' ' : ''}${this.typeName(id)} {`);
+    const packed = isStruct ? this.isStructPacked(id) : false;
+    this.w_(`${isStruct ? 'struct' : 'union'}${this.hasName(id) ? ' ' : ''}${this.typeName(id)} {`);
     let off = 0;
     let prevBitfield = false;
-    for (const m of t.members) {
-      let mSz = m.bitfieldSize;
-      const mOff = m.bitOffset;
-      const mAlign = packed ? 1 : this.alignOf(m.type);
+    const kf = this.kflag(id);
+    const vlen = this.vlen(id);
+    const size = this.st(id);
+    for (let i = 0; i < vlen; i++) {
+      const q = this.start[id] + 3 + 3 * i;
+      const mType = this.w[q + 1];
+      const raw = this.w[q + 2];
+      const mOff = kf ? raw & 0xffffff : raw;
+      let mSz = kf ? raw >>> 24 : 0;
+      const mAlign = packed ? 1 : this.alignOf(mType);
       const inBitfield = prevBitfield && mSz !== 0;
       this.emitBitPadding(off, mOff, mAlign, inBitfield, lvl + 1);
-      this.w(nlPfx(lvl + 1));
-      this.emitTypeDecl(m.type, m.name, lvl + 1);
+      this.w_(nlPfx(lvl + 1));
+      this.emitTypeDecl(mType, this.tb.str(this.w[q]), lvl + 1);
       if (mSz) {
-        this.w(`: ${mSz}`);
+        this.w_(`: ${mSz}`);
         off = mOff + mSz;
         prevBitfield = true;
       } else {
-        mSz = Math.max(0, this.sizeOf(m.type));
+        mSz = Math.max(0, this.sizeOf(mType));
         off = mOff + mSz * 8;
         prevBitfield = false;
       }
-      this.w(';');
+      this.w_(';');
     }
-    if (isStruct) this.emitBitPadding(off, t.size * 8, align, false, lvl + 1);
-    if (t.members.length || t.size) this.w(nlPfx(lvl) + '}');
-    else this.w('}');
-    if (packed) this.w(' __attribute__((packed))');
+    if (isStruct) this.emitBitPadding(off, size * 8, align, false, lvl + 1);
+    if (vlen || size) this.w_(nlPfx(lvl) + '}');
+    else this.w_('}');
+    if (packed) this.w_(' __attribute__((packed))');
   }
 
-  private emitEnumDef(id: number, t: BtfTypeOf<'enum' | 'enum64'>, lvl: number): void {
-    this.w(`enum${t.name ? ' ' : ''}${this.typeName(id)}`);
-    if (t.values.length === 0) return;
-    this.w(' {');
-    const is64 = t.kind === 'enum64';
-    for (const v of t.values) {
-      const dup = this.nameDups(this.identNames, v.name);
+  private emitEnumDef(id: number, k: number, lvl: number): void {
+    this.w_(`enum${this.hasName(id) ? ' ' : ''}${this.typeName(id)}`);
+    const vlen = this.vlen(id);
+    if (vlen === 0) return;
+    this.w_(' {');
+    const is64 = k === K_ENUM64;
+    const signed = this.kflag(id);
+    const w = this.w;
+    const step = is64 ? 3 : 2;
+    let needsWord = true;
+    for (let i = 0, q = this.start[id] + 3; i < vlen; i++, q += step) {
+      const vname = this.tb.str(w[q]);
+      const dup = this.nameDups(this.identNames, vname);
       let val: string;
       if (is64) {
-        val = t.signed ? `${BigInt.asIntN(64, v.value)}LL` : `${BigInt.asUintN(64, v.value)}ULL`;
+        const lo = w[q + 1];
+        const hi = w[q + 2];
+        if (hi !== 0) needsWord = false;
+        if (signed) {
+          // values that fit a double exactly are printed without BigInt
+          val = (hi === 0 && lo < 0x80000000) || (hi === 0xffffffff && lo >= 0x80000000) ? `${(hi | 0) * 0x100000000 + lo}LL` : `${BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))}LL`;
+        } else {
+          val = hi < 0x200000 ? `${hi * 0x100000000 + lo}ULL` : `${(BigInt(hi) << 32n) | BigInt(lo)}ULL`;
+        }
       } else {
-        val = t.signed ? `${BigInt.asIntN(32, v.value)}` : `${BigInt.asUintN(32, v.value)}`;
+        val = signed ? `${w[q + 1] | 0}` : `${w[q + 1]}`;
       }
-      this.w(dup > 1 ? `${nlPfx(lvl + 1)}${v.name}___${dup} = ${val},` : `${nlPfx(lvl + 1)}${v.name} = ${val},`);
+      this.w_(dup > 1 ? `${nlPfx(lvl + 1)}${vname}___${dup} = ${val},` : `${nlPfx(lvl + 1)}${vname} = ${val},`);
     }
-    this.w(nlPfx(lvl) + '}');
-    if (t.size === 1) this.w(' __attribute__((mode(byte)))');
-    else if (t.size === 8) {
-      let needsWord = true;
-      if (is64) needsWord = !t.values.some((v) => BigInt.asUintN(64, v.value) >> 32n !== 0n);
-      if (needsWord) this.w(' __attribute__((mode(word)))');
+    this.w_(nlPfx(lvl) + '}');
+    const size = this.st(id);
+    if (size === 1) this.w_(' __attribute__((mode(byte)))');
+    else if (size === 8) {
+      if (!is64) needsWord = true;
+      if (needsWord) this.w_(' __attribute__((mode(word)))');
     }
   }
 
-  private emitFwdDef(id: number, t: BtfTypeOf<'fwd'>): void {
-    this.w(`${t.union ? 'union' : 'struct'} ${this.typeName(id)}`);
+  private emitFwdDef(id: number): void {
+    this.w_(`${this.kflag(id) ? 'union' : 'struct'} ${this.typeName(id)}`);
   }
 
-  private emitTypedefDef(id: number, t: { type: number }, lvl: number): void {
+  private emitTypedefDef(id: number, lvl: number): void {
     const name = this.identName(id);
-    if (t.type === 0 && name === '__gnuc_va_list') {
-      this.w('typedef __builtin_va_list __gnuc_va_list');
+    const type = this.st(id);
+    if (type === 0 && name === '__gnuc_va_list') {
+      this.w_('typedef __builtin_va_list __gnuc_va_list');
       return;
     }
-    this.w('typedef ');
-    this.emitTypeDecl(t.type, name, lvl);
+    this.w_('typedef ');
+    this.emitTypeDecl(type, name, lvl);
   }
 
   // --- declarations -----------------------------------------------------------------------
@@ -500,23 +601,9 @@ class CDumper {
     for (let guard = 0; guard < 1024; guard++) {
       decls.ids[cnt++] = id;
       if (id === 0) break;
-      const t = this.t(id);
-      let next = -1;
-      switch (t.kind) {
-        case 'ptr': case 'volatile': case 'const': case 'restrict': case 'type_tag':
-          next = t.type;
-          break;
-        case 'func_proto':
-          next = t.returnType;
-          break;
-        case 'array':
-          next = t.type;
-          break;
-        default:
-          break;
-      }
-      if (next < 0) break;
-      id = next;
+      const k = this.kind(id);
+      if (k === K_PTR || isModifier(k) || k === K_FUNC_PROTO || k === K_ARRAY) id = this.next(id, k);
+      else break;
     }
     decls.cnt = cnt;
     this.declDepth++;
@@ -526,10 +613,10 @@ class CDumper {
 
   private emitMods(decls: DeclChain): void {
     while (decls.cnt) {
-      const t = this.t(decls.ids[decls.cnt - 1]);
-      if (t.kind === 'volatile') this.w('volatile ');
-      else if (t.kind === 'const') this.w('const ');
-      else if (t.kind === 'restrict') this.w('restrict ');
+      const k = this.kind(decls.ids[decls.cnt - 1]);
+      if (k === K_VOLATILE) this.w_('volatile ');
+      else if (k === K_CONST) this.w_('const ');
+      else if (k === K_RESTRICT) this.w_('restrict ');
       else return;
       decls.cnt--;
     }
@@ -537,14 +624,13 @@ class CDumper {
 
   private dropMods(decls: DeclChain): void {
     while (decls.cnt) {
-      const k = this.t(decls.ids[decls.cnt - 1]).kind;
-      if (k !== 'volatile' && k !== 'const' && k !== 'restrict' && k !== 'type_tag') return;
+      if (!isModifier(this.kind(decls.ids[decls.cnt - 1]))) return;
       decls.cnt--;
     }
   }
 
   private emitName(name: string, lastWasPtr: boolean): void {
-    this.w(name && !lastWasPtr ? ' ' + name : name);
+    this.w_(name && !lastWasPtr ? ' ' + name : name);
   }
 
   private emitTypeChain(decls: DeclChain, fname: string, lvl: number): void {
@@ -553,96 +639,98 @@ class CDumper {
       const id = decls.ids[--decls.cnt];
       if (id === 0) {
         this.emitMods(decls);
-        this.w('void');
+        this.w_('void');
         lastWasPtr = false;
         continue;
       }
-      const t = this.t(id);
-      switch (t.kind) {
-        case 'int': case 'float':
+      const k = this.kind(id);
+      switch (k) {
+        case K_INT: case K_FLOAT:
           this.emitMods(decls);
-          this.w(t.name);
+          this.w_(this.name(id));
           break;
-        case 'struct': case 'union':
+        case K_STRUCT: case K_UNION:
           this.emitMods(decls);
-          if (t.name === '') this.emitStructDef(id, t, lvl);
-          else this.emitStructFwd(id, t);
+          if (!this.hasName(id)) this.emitStructDef(id, k, lvl);
+          else this.emitStructFwd(id, k);
           break;
-        case 'enum': case 'enum64':
+        case K_ENUM: case K_ENUM64:
           this.emitMods(decls);
-          if (t.name === '') this.emitEnumDef(id, t, lvl);
-          else this.w(`enum ${this.typeName(id)}`);
+          if (!this.hasName(id)) this.emitEnumDef(id, k, lvl);
+          else this.w_(`enum ${this.typeName(id)}`);
           break;
-        case 'fwd':
+        case K_FWD:
           this.emitMods(decls);
-          this.emitFwdDef(id, t);
+          this.emitFwdDef(id);
           break;
-        case 'typedef':
+        case K_TYPEDEF:
           this.emitMods(decls);
-          this.w(this.identName(id));
+          this.w_(this.identName(id));
           break;
-        case 'ptr':
-          this.w(lastWasPtr ? '*' : ' *');
+        case K_PTR:
+          this.w_(lastWasPtr ? '*' : ' *');
           break;
-        case 'volatile':
-          this.w(' volatile');
+        case K_VOLATILE:
+          this.w_(' volatile');
           break;
-        case 'const':
-          this.w(' const');
+        case K_CONST:
+          this.w_(' const');
           break;
-        case 'restrict':
-          this.w(' restrict');
+        case K_RESTRICT:
+          this.w_(' restrict');
           break;
-        case 'type_tag':
+        case K_TYPE_TAG:
           this.emitMods(decls);
-          this.w(t.attribute ? ` __attribute__((${t.name}))` : ` __attribute__((btf_type_tag("${t.name}")))`);
+          this.w_(this.kflag(id) ? ` __attribute__((${this.name(id)}))` : ` __attribute__((btf_type_tag("${this.name(id)}")))`);
           break;
-        case 'array': {
+        case K_ARRAY: {
+          const nelems = this.w[this.start[id] + 5];
           this.dropMods(decls);
           if (decls.cnt === 0) {
             this.emitName(fname, lastWasPtr);
-            this.w(`[${t.nelems}]`);
+            this.w_(`[${nelems}]`);
             return;
           }
-          const next = this.t(decls.ids[decls.cnt - 1]);
-          const multidim = next.kind === 'array';
-          if (fname && !lastWasPtr) this.w(' ');
-          if (!multidim) this.w('(');
+          const multidim = this.kind(decls.ids[decls.cnt - 1]) === K_ARRAY;
+          if (fname && !lastWasPtr) this.w_(' ');
+          if (!multidim) this.w_('(');
           this.emitTypeChain(decls, fname, lvl);
-          if (!multidim) this.w(')');
-          this.w(`[${t.nelems}]`);
+          if (!multidim) this.w_(')');
+          this.w_(`[${nelems}]`);
           return;
         }
-        case 'func_proto': {
+        case K_FUNC_PROTO: {
           this.dropMods(decls);
           if (decls.cnt) {
-            this.w(' (');
+            this.w_(' (');
             this.emitTypeChain(decls, fname, lvl);
-            this.w(')');
+            this.w_(')');
           } else {
             this.emitName(fname, lastWasPtr);
           }
-          this.w('(');
-          const ps = t.params;
-          if (ps.length === 0 || (ps.length === 1 && ps[0].type === 0)) {
-            this.w('void)');
+          this.w_('(');
+          const vlen = this.vlen(id);
+          const p0 = this.start[id] + 3;
+          if (vlen === 0 || (vlen === 1 && this.w[p0 + 1] === 0)) {
+            this.w_('void)');
             return;
           }
-          for (let i = 0; i < ps.length; i++) {
-            if (i > 0) this.w(', ');
-            if (i === ps.length - 1 && ps[i].type === 0) {
-              this.w('...');
+          for (let i = 0; i < vlen; i++) {
+            if (i > 0) this.w_(', ');
+            const pType = this.w[p0 + 2 * i + 1];
+            if (i === vlen - 1 && pType === 0) {
+              this.w_('...');
               break;
             }
-            this.emitTypeDecl(ps[i].type, ps[i].name, lvl);
+            this.emitTypeDecl(pType, this.tb.str(this.w[p0 + 2 * i]), lvl);
           }
-          this.w(')');
+          this.w_(')');
           return;
         }
         default:
           return;
       }
-      lastWasPtr = t.kind === 'ptr';
+      lastWasPtr = k === K_PTR;
     }
     this.emitName(fname, lastWasPtr);
   }
@@ -656,14 +744,15 @@ class CDumper {
   }
 
   private resolveName(id: number, map: Map<string, number>): string {
-    const t = this.t(id);
-    if (t.name === '') return '';
-    if (this.nameResolved[id]) return this.cachedNames[id] ?? t.name;
+    const name = this.name(id);
+    if (name === '') return '';
+    if (this.nameResolved[id]) return this.cachedNames[id] ?? name;
     this.nameResolved[id] = 1;
-    if (t.kind === 'fwd' || (t.kind === 'enum' && t.values.length === 0)) return t.name;
-    const dup = this.nameDups(map, t.name);
-    if (dup > 1) this.cachedNames[id] = `${t.name}___${dup}`;
-    return this.cachedNames[id] ?? t.name;
+    const k = this.kind(id);
+    if (k === K_FWD || (k === K_ENUM && this.vlen(id) === 0)) return name;
+    const dup = this.nameDups(map, name);
+    if (dup > 1) this.cachedNames[id] = `${name}___${dup}`;
+    return this.cachedNames[id] ?? name;
   }
 
   private typeName(id: number): string {

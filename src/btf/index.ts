@@ -13,3 +13,4 @@ export { sanitizeBtf, type BtfFeatures } from './sanitize.js';
 export { btfToC, type CDumpOptions } from './c-dump.js';
 export { btfToRaw, formatBtfType } from './raw-dump.js';
 export { btfFromFile } from './file.js';
+export { BtfTable } from './table.js';

@@ -16,7 +16,7 @@ import {
   BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, INSN_SIZE, OP_CALL, OP_LD_IMM64, insnCode, insnImm, insnSrcReg, setInsnImm,
 } from './insn.js';
 import { emptyMapSpec, isMapInMap, MAP_TYPE_PROG_ARRAY, parseBtfMapDef, parseLegacyMapDef, type MapSpec } from './maps.js';
-import { fixupDatasecs } from './btf-fixup.js';
+import { fixupDatasecs, fixupExternDatasecs } from './btf-fixup.js';
 
 export type { MapSpec } from './maps.js';
 
@@ -86,6 +86,11 @@ export interface ExternSpec {
   /** VAR or FUNC type id in the object's BTF. */
   typeId: number | undefined;
   func: boolean;
+  /** The declared type: the VAR's type or the FUNC's prototype (before the BTF is made loadable). */
+  localType?: number;
+  /** .kconfig externs: where the value lives in the '.kconfig' map, and its size. */
+  offset?: number;
+  size?: number;
 }
 
 export interface CollectionSpecOptions {
@@ -204,6 +209,7 @@ class Parser {
     this.collectLegacyMaps();
     this.collectBtfMaps();
     this.collectExterns();
+    this.layoutKconfig();
     this.collectPrograms();
     return spec;
   }
@@ -380,14 +386,14 @@ class Parser {
   private collectExterns(): void {
     const { spec } = this;
     const btf = spec.btf;
-    const secOf = new Map<string, { kind: 'kconfig' | 'ksym'; typeId: number; func: boolean }>();
+    const secOf = new Map<string, { kind: 'kconfig' | 'ksym'; typeId: number; func: boolean; localType: number }>();
     if (btf) {
       for (const [secName, kind] of [['.kconfig', 'kconfig'], ['.ksyms', 'ksym']] as const) {
         const ds = btf.find(secName, 'datasec');
         if (!ds || ds.kind !== 'datasec') continue;
         for (const v of ds.vars) {
           const t = btf.type(v.type);
-          if (t.kind === 'var' || t.kind === 'func') secOf.set(t.name, { kind, typeId: t.id, func: t.kind === 'func' });
+          if (t.kind === 'var' || t.kind === 'func') secOf.set(t.name, { kind, typeId: t.id, func: t.kind === 'func', localType: t.type });
         }
       }
     }
@@ -396,11 +402,63 @@ class Parser {
       if (s.bind === STB_LOCAL) continue;
       const info = secOf.get(s.name);
       let e: ExternSpec;
-      if (info) e = { name: s.name, kind: info.kind, weak: s.bind === 2, typeId: info.typeId, func: info.func };
+      if (info) e = { name: s.name, kind: info.kind, weak: s.bind === 2, typeId: info.typeId, func: info.func, localType: info.localType };
       else e = { name: s.name, kind: s.type === STT_FUNC ? 'ksym' : 'kconfig', weak: s.bind === 2, typeId: undefined, func: s.type === STT_FUNC };
       spec.externs.push(e);
       this.externBySym.set(s.index, e);
     }
+  }
+
+  /**
+   * Lays .kconfig externs out in a read-only '.kconfig' map as libbpf does: by alignment (largest
+   * first), then size, then name; each becomes a variable of that map. The BTF's .kconfig and
+   * .ksyms DATASECs are rewritten to what the kernel accepts (allocated variables, real sizes).
+   */
+  private layoutKconfig(): void {
+    const { spec, file } = this;
+    const btf = spec.btf;
+    const kcfg = spec.externs.filter((e) => e.kind === 'kconfig' && e.typeId !== undefined);
+    if (!btf) return;
+    if (kcfg.length) {
+      const laid = kcfg.map((e) => {
+        const vt = btf.type(e.typeId!);
+        if (vt.kind !== 'var') fail(file, `.kconfig extern '${e.name}' is not a variable`);
+        let size: number;
+        let align: number;
+        try {
+          size = btf.sizeof(vt.type);
+          align = btf.alignof(vt.type);
+        } catch {
+          fail(file, `.kconfig extern '${e.name}' has a type without a size`);
+        }
+        if (size === 0) fail(file, `.kconfig extern '${e.name}' has size 0`);
+        return { e, size, align, type: vt.type };
+      });
+      laid.sort((a, b) => b.align - a.align || a.size - b.size || (a.e.name < b.e.name ? -1 : a.e.name > b.e.name ? 1 : 0));
+      let off = 0;
+      for (const l of laid) {
+        off = Math.ceil(off / l.align) * l.align;
+        l.e.offset = off;
+        l.e.size = l.size;
+        off += l.size;
+      }
+      const m = emptyMapSpec('.kconfig', '.kconfig');
+      m.kernelName = internalMapName(spec.name, '.kconfig');
+      m.type = 'array';
+      m.typeNumber = 2;
+      m.keySize = 4;
+      m.valueSize = off;
+      m.maxEntries = 1;
+      m.internal = 'kconfig';
+      m.flags = BPF_F_MMAPABLE | BPF_F_RDONLY_PROG;
+      const ds = btf.find('.kconfig', 'datasec');
+      if (ds) m.valueTypeId = ds.id;
+      spec.maps['.kconfig'] = m;
+      for (const l of laid) {
+        spec.variables[l.e.name] = { name: l.e.name, map: '.kconfig', offset: l.e.offset!, size: l.size, typeId: l.type, readonly: true, global: true };
+      }
+    }
+    spec.btf = fixupExternDatasecs(btf, new Map(kcfg.map((e) => [e.name, e.offset!])), spec.maps['.kconfig']?.valueSize ?? 0);
   }
 
   private funcContaining(secIndex: number, insn: number): Func | undefined {
@@ -452,8 +510,13 @@ class Parser {
         if (sym && !isCall && !isLd) fail(file, `relocation against '${sym.name}' at instruction ${si} of '${f.sec.name}' that is neither call nor ld_imm64 (code 0x${code.toString(16)})`);
         let calleeSec = -1;
         let calleeInsn = -1;
-        if (sym && this.externBySym.has(sym.index)) {
-          references.push({ kind: 'extern', insn: out, name: sym.name, call: isCall });
+        const ext = sym ? this.externBySym.get(sym.index) : undefined;
+        if (ext && ext.kind === 'kconfig' && ext.offset !== undefined) {
+          if (!isLd) fail(file, `.kconfig extern '${ext.name}' is called at instruction ${si} of '${f.sec.name}'`);
+          // libbpf places the value's offset, ignoring the instruction's addend
+          references.push({ kind: 'map_value', insn: out, map: '.kconfig', offset: ext.offset });
+        } else if (ext) {
+          references.push({ kind: 'extern', insn: out, name: ext.name, call: isCall });
         } else if (isCall && insnSrcReg(data, si, le) === BPF_PSEUDO_CALL) {
           const imm = insnImm(data, si, le);
           if (sym) {

@@ -87,6 +87,12 @@ export class Kallsyms {
     return { name: s.name, offset: Number(a - s.addr), module: s.module, addr: s.addr };
   }
 
+  /** Every distinct address a name has (libbpf refuses a typeless extern with more than one). */
+  addresses(name: string): bigint[] {
+    if (this.restricted) return [];
+    return [...new Set(this.symbols.filter((s) => s.name === name).map((s) => s.addr))];
+  }
+
   /** The address of a symbol (the vmlinux one when a module has the same name). */
   address(name: string): bigint | undefined {
     if (!this.byName) {

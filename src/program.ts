@@ -1,5 +1,6 @@
 // Program: one loaded BPF program. Loading retries with a verifier log only when it fails,
 // so the common path costs one system call and no log buffer.
+import { constants } from 'node:os';
 import * as bpf from './sys/bpf.js';
 import { Fd } from './sys/fd.js';
 import { readFileSync } from 'node:fs';
@@ -81,8 +82,19 @@ export interface TestRunResult {
   duration: number;
 }
 
-const ENOSPC = 28;
+const ENOSPC = constants.errno.ENOSPC;
+const EAGAIN = constants.errno.EAGAIN;
 const MAX_LOG = 1 << 30;
+
+/**
+ * BPF_PROG_LOAD, again when the verifier gave up with EAGAIN: it does when a signal arrives
+ * mid-way (a profiler's SIGPROF, a child's SIGCHLD). libbpf makes five attempts in all; so do we.
+ */
+function progLoadRetrying(a: Parameters<typeof bpf.progLoad>[0]): ReturnType<typeof bpf.progLoad> {
+  let r = bpf.progLoad(a);
+  for (let attempt = 1; r.errno === EAGAIN && attempt < 5; attempt++) r = bpf.progLoad(a);
+  return r;
+}
 
 export class Program implements Disposable {
   readonly fd: Fd;
@@ -139,7 +151,7 @@ export class Program implements Disposable {
     const attachName = expected === undefined ? undefined : attachTypeName(expected);
     const level = spec.logLevel ?? 0;
     if (level === 0) {
-      const r = bpf.progLoad(base);
+      const r = progLoadRetrying(base);
       if (r.fd) return withSection(new Program(r.fd, typeId, name, attachName), spec.section);
       // Without privilege the kernel refuses before verifying; a log would be empty.
       if (r.errno === 1) throw privilegeError(typeId, name, expected);
@@ -147,7 +159,7 @@ export class Program implements Disposable {
     let size = Math.max(spec.logSize ?? 256 * 1024, 1024);
     for (;;) {
       const logBuf = Buffer.alloc(size);
-      const r = bpf.progLoad({ ...base, logLevel: Math.max(level, 1), logBuf });
+      const r = progLoadRetrying({ ...base, logLevel: Math.max(level, 1), logBuf });
       const log = cString(logBuf);
       if (r.fd) return withSection(new Program(r.fd, typeId, name, attachName, level ? log : undefined), spec.section);
       if (r.errno === ENOSPC && size < MAX_LOG) {

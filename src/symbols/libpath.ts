@@ -200,3 +200,15 @@ export function resolveBinary(name: string, pid?: number): string {
   if (name.startsWith('lib') || /\.so(\.|$)/.test(name)) return resolveLibrary(name, pid);
   return resolveExecutable(name);
 }
+
+/**
+ * Where this process can open a file that process `pid` knows as `path`: the path itself, or the
+ * same path under /proc/PID/root when the process runs in another mount namespace (a container)
+ * and the file is only there. The kernel resolves uprobe paths in the caller's namespace too, so
+ * the returned path is also what to attach to.
+ */
+export function pathInProcessRoot(path: string, pid?: number): string {
+  if (!pid || !path.startsWith('/') || existsSync(path)) return path;
+  const inRoot = `/proc/${pid}/root${path}`;
+  return existsSync(inRoot) ? inRoot : path;
+}

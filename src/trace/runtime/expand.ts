@@ -7,7 +7,7 @@ import { globMatch, hasWildcard } from '../attachpoint.js';
 import { listTracepoints, tracefs } from '../../sys/tracefs.js';
 import { cachedSymbolTable, resolveSymbolOffset } from '../../symbols/elf-symbols.js';
 import { readUsdtProbes, type UsdtProbe } from '../../symbols/usdt.js';
-import { resolveBinary } from '../../symbols/libpath.js';
+import { pathInProcessRoot, resolveBinary } from '../../symbols/libpath.js';
 import { TraceRuntimeError } from './errors.js';
 
 export interface ConcreteAttach {
@@ -101,22 +101,37 @@ function binaryPath(target: string, pid?: number): string {
 }
 
 function expandUprobe(ap: AttachPointNode, opts: { pid?: number }): ConcreteAttach[] {
-  const path = binaryPath(ap.target, opts.pid);
+  const shown = binaryPath(ap.target, opts.pid);
+  // With -p, a binary may exist only in the process's mount namespace: read and attach through
+  // /proc/PID/root, name the probe by the path the script gave.
+  const path = pathInProcessRoot(shown, opts.pid);
   if (!existsSync(path)) {
     if (ap.ignoreInvalid) return [];
     throw new TraceRuntimeError(`ERROR: uprobe target file '${ap.target}' does not exist or is not executable`);
   }
-  const prefix = `${ap.provider}:${path}:`;
+  const prefix = `${ap.provider}:${shown}:`;
   if (ap.address) {
-    return [{ provider: ap.provider, name: `${prefix}${ap.address}`, ap, path, offset: Number(ap.address), symbol: undefined }];
+    // An address in the binary (as linked), inside a function, as bpftrace requires.
+    const addr = Number(ap.address);
+    const table = cachedSymbolTable(path);
+    const hit = table.lookup(addr);
+    const offset = hit && hit.symbol.kind !== 'object' ? table.fileOffset(addr) : undefined;
+    if (offset === undefined) throw new TraceRuntimeError(`ERROR: Could not resolve address: ${shown}:0x${addr.toString(16)}`);
+    return [{ provider: ap.provider, name: `${prefix}${ap.address}`, ap, path, offset, symbol: undefined }];
   }
   if (!hasWildcard(ap.func)) {
     let offset: number;
     try {
-      offset = resolveSymbolOffset(path, ap.func).offset + Number(ap.funcOffset ?? 0n);
-    } catch {
+      const at = resolveSymbolOffset(path, ap.func);
+      offset = at.offset + Number(ap.funcOffset ?? 0n);
+      const size = at.symbol.size;
+      if (ap.funcOffset && size > 0 && Number(ap.funcOffset) >= size) {
+        throw new TraceRuntimeError(`ERROR: Offset outside the function bounds ('${ap.func}' size is ${size})`);
+      }
+    } catch (e) {
+      if (e instanceof TraceRuntimeError) throw e;
       if (ap.ignoreInvalid) return [];
-      throw new TraceRuntimeError(`ERROR: Could not resolve symbol: ${path}:${ap.func}`);
+      throw new TraceRuntimeError(`ERROR: Could not resolve symbol: ${shown}:${ap.func}`);
     }
     return [{ provider: ap.provider, name: `${prefix}${ap.func}${ap.funcOffset ? `+${ap.funcOffset}` : ''}`, ap, path, offset, symbol: ap.func }];
   }
@@ -131,7 +146,7 @@ function expandUprobe(ap: AttachPointNode, opts: { pid?: number }): ConcreteAtta
     out.push({ provider: ap.provider, name: `${prefix}${s.name}`, ap, path, offset, symbol: s.name });
   }
   out.sort((a, b) => (a.symbol! < b.symbol! ? -1 : a.symbol! > b.symbol! ? 1 : 0));
-  if (out.length === 0 && !ap.ignoreInvalid) throw new TraceRuntimeError(`ERROR: No probes to attach to for ${ap.provider}:${path}:${ap.func}`);
+  if (out.length === 0 && !ap.ignoreInvalid) throw new TraceRuntimeError(`ERROR: No probes to attach to for ${ap.provider}:${shown}:${ap.func}`);
   return out;
 }
 

@@ -9,6 +9,7 @@ import { globMatch, hasWildcard } from '../attachpoint.js';
 import { listTracepoints, tracepointFormat } from '../../sys/tracefs.js';
 import { cachedSymbolTable } from '../../symbols/elf-symbols.js';
 import { readUsdtProbes } from '../../symbols/usdt.js';
+import { pathInProcessRoot } from '../../symbols/libpath.js';
 import type { AttachPointNode } from '../ast.js';
 
 export interface ListOptions {
@@ -124,7 +125,7 @@ function listAttachPoint(ap: AttachPointNode, opts: ListOptions): string[] {
       for (const target of uprobeTargets(ap.target, opts.pid)) {
         const seen = new Set<string>();
         try {
-          for (const s of cachedSymbolTable(target).entries) {
+          for (const s of cachedSymbolTable(pathInProcessRoot(target, opts.pid)).entries) {
             if (s.kind === 'object' || seen.has(s.name) || !globMatch(pat, s.name)) continue;
             seen.add(s.name);
           }

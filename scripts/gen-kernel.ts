@@ -222,7 +222,9 @@ const macros = [
 const headers = ['linux/bpf.h', 'linux/perf_event.h', 'linux/if_link.h', 'linux/netlink.h', 'linux/rtnetlink.h',
   'linux/pkt_sched.h', 'linux/pkt_cls.h', 'linux/if_ether.h', 'linux/if_packet.h', 'linux/seccomp.h', 'linux/audit.h',
   'linux/filter.h', 'sys/socket.h', 'sys/prctl.h', 'sys/mman.h', 'fcntl.h', 'sched.h', 'asm/unistd.h', 'sys/ioctl.h',
-  'linux/sockios.h', 'linux/if_arp.h'];
+  'linux/sockios.h', 'linux/if_arp.h', 'linux/hw_breakpoint.h'];
+// Enum constants of the UAPI headers (no #ifdef can test them; the header defines them all).
+const enumConstants = ['HW_BREAKPOINT_R', 'HW_BREAKPOINT_W', 'HW_BREAKPOINT_RW', 'HW_BREAKPOINT_X'];
 function evalMacros(): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfkit-gen-'));
   try {
@@ -233,6 +235,7 @@ function evalMacros(): Record<string, string> {
       'int main(void) {',
       // A macro newer than the installed headers is left out (and reported), not guessed.
       ...macros.map((m) => `#ifdef ${m}\n  printf("%s %llu\\n", "${m}", (unsigned long long)(${m}));\n#else\n  fprintf(stderr, "not in the installed headers: %s\\n", "${m}");\n#endif`),
+      ...enumConstants.map((m) => `  printf("%s %llu\\n", "${m}", (unsigned long long)(${m}));`),
       '  return 0;',
       '}',
     ].join('\n');

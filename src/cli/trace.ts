@@ -314,6 +314,7 @@ export async function main(argv: string[]): Promise<number> {
       params: args.params,
       pid: args.pid,
       cpid: child?.pid,
+      cmd: args.cmd,
       unsafe: args.unsafe,
       helperCheck: args.helperCheck,
       includes: args.includes,
@@ -333,6 +334,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!args.quiet) write(renderEvent({ type: 'attached_probes', probes: countProbes(compiled) }, args.format));
     session = new TraceSession(compiled, {
       pid: args.pid,
+      watchPid: args.pid ?? child?.pid,
       unsafe: args.unsafe,
       stackEntries: undefined,
     });

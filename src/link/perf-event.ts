@@ -2,7 +2,7 @@
 import { perfEventOpen, type PerfEventAttr } from '../sys/perf.js';
 import { onlineCpus } from '../sys/cpus.js';
 import { BpfError, NotSupportedError } from '../sys/errors.js';
-import { perfHwIds, perfSwIds, type PerfHwIdName, type PerfSwIdName } from '../sys/generated/kernel.js';
+import { macros, perfHwIds, perfSwIds, type PerfHwIdName, type PerfSwIdName } from '../sys/generated/kernel.js';
 import { attachAll, attachPerfEvent, type MultiLink } from './perf-attach.js';
 import type { Program } from '../program.js';
 
@@ -39,4 +39,28 @@ export function attachPerfSampling(program: Program, opts: PerfSamplingOptions):
     }
     throw e;
   }
+}
+
+export interface BreakpointOptions {
+  /** The task whose accesses are watched. */
+  pid: number;
+  address: bigint;
+  /** Bytes watched: 1, 2, 4 or 8 (x86 wants the address aligned to it). */
+  length: number;
+  /** Accesses that fire: 'w', 'rw' or 'x' (x86 cannot watch reads alone). */
+  access: string;
+}
+
+/**
+ * A hardware breakpoint (watchpoint) in one task running the program on every matching access.
+ * The CPU has few debug registers (four on x86): when they are all taken perf_event_open fails
+ * with ENOSPC, which is thrown as is so that callers can say so.
+ */
+export function attachBreakpoint(program: Program, opts: BreakpointOptions): MultiLink {
+  let bpType = 0;
+  if (opts.access.includes('r')) bpType |= Number(macros.HW_BREAKPOINT_R);
+  if (opts.access.includes('w')) bpType |= Number(macros.HW_BREAKPOINT_W);
+  if (opts.access.includes('x')) bpType |= Number(macros.HW_BREAKPOINT_X);
+  const attr: PerfEventAttr = { type: 'breakpoint', bpType, bpAddr: opts.address, bpLen: opts.length, samplePeriod: 1, wakeupEvents: 1 };
+  return attachAll('perf_event', 1, () => attachPerfEvent(program, perfEventOpen(attr, opts.pid, -1)));
 }

@@ -27,6 +27,10 @@ export interface PerfEventAttr {
   config1String?: string;
   config1?: bigint | number;
   config2?: bigint | number;
+  /** Breakpoints (type 'breakpoint'): HW_BREAKPOINT_* access bits, address and length. */
+  bpType?: number;
+  bpAddr?: bigint | number;
+  bpLen?: number;
 }
 
 /** Opens a perf event. pid -1 with a cpu: every task on that CPU; a pid with cpu -1: that task anywhere. */
@@ -49,6 +53,7 @@ export function perfEventOpen(a: PerfEventAttr, pid: number, cpu: number, groupF
   if (a.config1String !== undefined) attr.str('config1', a.config1String);
   else if (a.config1 !== undefined) attr.set('config1', a.config1);
   if (a.config2 !== undefined) attr.set('config2', a.config2);
+  if (a.bpType !== undefined) attr.set('bp_type', a.bpType).set('bp_addr', a.bpAddr ?? 0).set('bp_len', a.bpLen ?? 0);
   const r = native().perfEventOpen(attr.buf, pid, cpu, groupFd, flags);
   if (r < 0) throw new BpfError('perf_event_open', -r, perfHint(-r));
   return new Fd(r);

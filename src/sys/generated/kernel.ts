@@ -1109,6 +1109,10 @@ export const macros = {
   ARPHRD_ETHER: 0x1n,
   ARPHRD_LOOPBACK: 0x304n,
   ARPHRD_NONE: 0xfffen,
+  HW_BREAKPOINT_R: 0x1n,
+  HW_BREAKPOINT_W: 0x2n,
+  HW_BREAKPOINT_RW: 0x3n,
+  HW_BREAKPOINT_X: 0x4n,
 } as const;
 
 export interface Field { off: number; size: number; bitOff?: number; bits?: number }

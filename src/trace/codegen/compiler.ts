@@ -1755,10 +1755,20 @@ export class ProbeCompiler {
         this.regs.release(r);
         return { k: 'mem', m };
       }
+      case 'unwatch': {
+        // The runtime removes every watchpoint on the address.
+        const r = this.evalInt(args[0]);
+        const m = this.frame.bytes(RECORD_HEADER + 8);
+        this.storeReg(at(m, RECORD_HEADER), 8, r);
+        this.regs.release(r);
+        this.storeImm(m, 4, RecordKind.watchpointDetach);
+        this.storeImm(at(m, 4), 4, 0);
+        this.output(m, RECORD_HEADER + 8);
+        return this.noValue();
+      }
       case 'override':
       case 'path':
       case 'skboutput':
-      case 'unwatch':
         throw new CodegenError(`${c.func}() is not supported on this kernel by bpfkit`, c);
     }
     throw new CodegenError(`the function '${c.func}' is not supported by bpfkit's code generator`, c);

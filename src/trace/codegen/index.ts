@@ -13,6 +13,7 @@ import { mapLayout, type MapLayout } from './layout.js';
 import { pruneUnreachable } from './prune.js';
 import { progTypeOf, ptRegs, type ProbeTarget, type TraceProgType } from './target.js';
 import { usesBuiltin } from './walk.js';
+import { watchpointSetupProgram } from './watchpoint.js';
 
 export { CodegenError, type HelperErrorSite } from './compiler.js';
 export * from './layout.js';
@@ -28,6 +29,14 @@ export interface ProgramPlan {
   builder: ProgramBuilder;
   scratchMap: string;
   scratchSize: number;
+  /** Attached by the runtime when a watchpoint's function reports an address, not at start. */
+  deferred?: boolean;
+}
+
+/** A watchpoint on a function argument: the program to run (an index into `programs`) and where. */
+export interface WatchpointPlan {
+  program: number;
+  attach: ConcreteAttach;
 }
 
 export interface CompiledScript {
@@ -41,6 +50,8 @@ export interface CompiledScript {
   probeNames: string[];
   /** Helper calls checked under -k/-kk; helperError records index this list. */
   helperErrors: HelperErrorSite[];
+  /** Watchpoints on function arguments; watchpointAttach records index this list. */
+  watchpoints: WatchpointPlan[];
   /** The script and its name in messages, for warnings printed while it runs. */
   source?: string;
   file?: string;
@@ -77,6 +88,7 @@ export function generate(checked: CheckedProgram, expanded: ConcreteAttach[][], 
     helperErrors: [],
   };
   const programs: ProgramPlan[] = [];
+  const watchpoints: WatchpointPlan[] = [];
   checked.program.probes.forEach((probe, probeIdx) => {
     const attaches = expanded[probeIdx] ?? [];
     const perAttach = usesBuiltin(probe, ['probe']);
@@ -114,6 +126,7 @@ export function generate(checked: CheckedProgram, expanded: ConcreteAttach[][], 
       };
       const pc = new ProbeCompiler(ctx, probe, probeIdx, target, scratchMap);
       const builder = pruneUnreachable(pc.compile());
+      const deferred = first.watch?.arg !== undefined;
       programs.push({
         name: programName(first, programs.length),
         probeIdx,
@@ -123,10 +136,29 @@ export function generate(checked: CheckedProgram, expanded: ConcreteAttach[][], 
         builder,
         scratchMap,
         scratchSize: Math.max(8, pc.frame.scratchHigh),
+        deferred,
       });
+      // A watchpoint on a function argument: a uprobe per function arms it at run time.
+      if (deferred) {
+        const body = programs.length - 1;
+        for (const a of group) {
+          const id = watchpoints.length;
+          watchpoints.push({ program: body, attach: a });
+          programs.push({
+            name: `wp_setup_${programs.length}`,
+            probeIdx,
+            provider: 'uprobe',
+            progType: 'kprobe',
+            attaches: [{ provider: 'uprobe', name: `uprobe:${a.path}:${a.symbol}`, ap: a.ap, path: a.path, offset: a.offset, symbol: a.symbol }],
+            builder: watchpointSetupProgram(id, a.watch!.arg!, a.watch!.async, RINGBUF_MAP),
+            scratchMap: `scratch_${programs.length}`,
+            scratchSize: 8,
+          });
+        }
+      }
     }
   });
-  return { checked, maps: [...layouts.values()], stackMaps: ctx.stackMaps, ringbuf: RINGBUF_MAP, programs, probeNames, helperErrors: ctx.helperErrors };
+  return { checked, maps: [...layouts.values()], stackMaps: ctx.stackMaps, ringbuf: RINGBUF_MAP, programs, probeNames, helperErrors: ctx.helperErrors, watchpoints };
 }
 
 function programName(a: ConcreteAttach, n: number): string {

@@ -90,8 +90,12 @@ export const RecordKind = {
   clearMap: 8,
   zeroMap: 9,
   exit: 10,
-  /** A helper failed (not sent yet). */
+  /** A helper failed (-k/-kk): int32 return code. */
   helperError: 11,
+  /** A function watched by a watchpoint got an address (id: the watchpoint): u64 address. */
+  watchpointAttach: 12,
+  /** unwatch(addr): u64 address. */
+  watchpointDetach: 13,
 } as const;
 export type RecordKindName = keyof typeof RecordKind;
 

@@ -35,13 +35,15 @@ export function progTypeOf(provider: string): TraceProgType {
     case 'interval':
     case 'software':
     case 'hardware':
+    case 'watchpoint':
+    case 'asyncwatchpoint':
       return 'perf_event';
     case 'kfunc':
     case 'kretfunc':
     case 'iter':
       return 'tracing';
     default:
-      // kprobe, kretprobe, uprobe, uretprobe, usdt, watchpoint, asyncwatchpoint
+      // kprobe, kretprobe, uprobe, uretprobe, usdt
       return 'kprobe';
   }
 }

@@ -15,6 +15,8 @@ export type TraceEvent =
   /** Exit-time map dump starts (bpftrace prints two newlines here). */
   | { type: 'exiting' }
   | { type: 'lost_events'; events: number }
+  /** A runtime message bpftrace prints as is (text) or as {"type": KIND, "data": TEXT} (json). */
+  | { type: 'message'; kind: string; text: string }
   /** A helper failed (-k/-kk); `text` is bpftrace's warning, with the script line and a marker. */
   | { type: 'helper_error'; helper: string; retcode: number; line: number; column: number; text: string };
 
@@ -36,6 +38,8 @@ export function renderEvent(e: TraceEvent, fmt: OutputFormat): string {
       return formatMap(e.snapshot, fmt, { top: e.top, div: e.div });
     case 'exiting':
       return '\n\n';
+    case 'message':
+      return fmt === 'json' ? `{"type": "${e.kind}", "data": "${e.text.replace(/["\\]/g, '\\$&')}"}\n` : `${e.text}\n`;
     case 'helper_error':
       return fmt === 'json' ? `{"type": "helper_error", "helper": "${e.helper}", "retcode": ${e.retcode}, "line": ${e.line}, "col": ${e.column}}\n` : e.text;
     case 'lost_events':

@@ -7,7 +7,7 @@ import { globMatch, hasWildcard } from '../attachpoint.js';
 import { listTracepoints, tracefs } from '../../sys/tracefs.js';
 import { cachedSymbolTable, resolveSymbolOffset } from '../../symbols/elf-symbols.js';
 import { readUsdtProbes, type UsdtProbe } from '../../symbols/usdt.js';
-import { pathInProcessRoot, resolveBinary } from '../../symbols/libpath.js';
+import { pathInProcessRoot, resolveBinary, resolveExecutable } from '../../symbols/libpath.js';
 import { TraceRuntimeError } from './errors.js';
 
 export interface ConcreteAttach {
@@ -24,6 +24,15 @@ export interface ConcreteAttach {
   /** uprobe: the function (for `func`). */
   symbol?: string;
   usdt?: UsdtProbe;
+  /** watchpoint/asyncwatchpoint: what to watch; `arg` when the address is a function argument. */
+  watch?: { address?: bigint; arg?: number; length: number; access: string; async: boolean };
+}
+
+export interface ExpandOptions {
+  pid?: number;
+  /** -c's command: its program is the binary watchpoints on functions refer to. */
+  cmd?: string;
+  warn?: (msg: string) => void;
 }
 
 let tracepointCache: [string, string][] | undefined;
@@ -32,7 +41,7 @@ function tracepoints(): [string, string][] {
 }
 
 /** Expands the attach points of one probe. Missing targets throw TraceRuntimeError with bpftrace's wording. */
-export function expandProbe(probe: ProbeNode, opts: { pid?: number; warn?: (msg: string) => void } = {}): ConcreteAttach[] {
+export function expandProbe(probe: ProbeNode, opts: ExpandOptions = {}): ConcreteAttach[] {
   const out: ConcreteAttach[] = [];
   for (const ap of probe.attachPoints) {
     try {
@@ -47,7 +56,7 @@ export function expandProbe(probe: ProbeNode, opts: { pid?: number; warn?: (msg:
   return out;
 }
 
-export function expandAttachPoint(ap: AttachPointNode, opts: { pid?: number } = {}): ConcreteAttach[] {
+export function expandAttachPoint(ap: AttachPointNode, opts: ExpandOptions = {}): ConcreteAttach[] {
   switch (ap.provider) {
     case 'BEGIN':
     case 'END':
@@ -71,9 +80,52 @@ export function expandAttachPoint(ap: AttachPointNode, opts: { pid?: number } = 
     case 'kfunc':
     case 'kretfunc':
       return [{ provider: ap.provider, name: `${ap.provider}:${ap.target ? `${ap.target}:` : ''}${ap.func}`, ap, symbol: ap.func }];
+    case 'watchpoint':
+    case 'asyncwatchpoint':
+      return expandWatchpoint(ap, opts);
     default:
       return [{ provider: ap.provider, name: ap.raw, ap }];
   }
+}
+
+/** bpftrace's binary for watchpoints: -c's program (found in PATH), or the -p process's executable. */
+function watchpointBinary(opts: ExpandOptions): string {
+  const program = opts.cmd?.split(' ').find(Boolean);
+  if (program) {
+    try {
+      return program.includes('/') ? program : resolveExecutable(program);
+    } catch {
+      return program;
+    }
+  }
+  return opts.pid ? `/proc/${opts.pid}/exe` : '';
+}
+
+/**
+ * A watchpoint on an address, or on the address a function receives as argument N: then each
+ * matching function of the binary gets a uprobe that reports the address (and stops the task
+ * unless the watchpoint is async) so that the runtime can place the breakpoint.
+ */
+function expandWatchpoint(ap: AttachPointNode, opts: ExpandOptions): ConcreteAttach[] {
+  const target = watchpointBinary(opts);
+  const tail = `${ap.len}:${ap.mode}`;
+  const async = ap.provider === 'asyncwatchpoint';
+  const prefix = `${ap.provider}${target ? `:${target}` : ''}`;
+  if (!ap.func) {
+    return [{ provider: ap.provider, name: `${prefix}:${ap.address}:${tail}`, ap, watch: { address: ap.address, length: ap.len, access: ap.mode, async } }];
+  }
+  const path = pathInProcessRoot(target, opts.pid);
+  if (!path || !existsSync(path)) throw new TraceRuntimeError(`ERROR: watchpoint target file '${target}' does not exist or is not executable`);
+  const table = cachedSymbolTable(path);
+  const names = [...new Set(table.entries.filter((s) => s.kind !== 'object' && globMatch(ap.func, s.name)).map((s) => s.name))].sort();
+  const out: ConcreteAttach[] = [];
+  for (const name of names) {
+    const { offset } = resolveSymbolOffset(path, name);
+    const arg = Number(ap.address);
+    out.push({ provider: ap.provider, name: `${prefix}:${name}${arg ? `:${arg}` : ''}:${tail}`, ap, path, offset, symbol: name, watch: { arg, length: ap.len, access: ap.mode, async } });
+  }
+  if (out.length === 0) throw new TraceRuntimeError(`ERROR: No probes to attach to for ${prefix}:${ap.func}`);
+  return out;
 }
 
 function expandTracepoint(ap: AttachPointNode): ConcreteAttach[] {

@@ -17,6 +17,8 @@ export interface CompileOptions {
   pid?: number;
   /** -c: the child's pid, for cpid. */
   cpid?: number;
+  /** -c: the command, whose program watchpoints on functions refer to. */
+  cmd?: string;
   unsafe?: boolean;
   /** BPFTRACE_STRLEN. */
   strlen?: number;
@@ -78,7 +80,7 @@ export function compileScript(source: string, opts: CompileOptions = {}): Compil
     unsafe: opts.unsafe,
     strlen: opts.strlen,
   });
-  const expanded: ConcreteAttach[][] = checked.program.probes.map((p) => expandProbe(p, { pid: opts.pid, warn: opts.warn }));
+  const expanded: ConcreteAttach[][] = checked.program.probes.map((p) => expandProbe(p, { pid: opts.pid, cmd: opts.cmd, warn: opts.warn }));
   return { ...generate(checked, expanded, { cpid: opts.cpid, helperCheck: opts.helperCheck }), source, file };
 }
 

@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { BpfMap } from '../../map.js';
 import { Program } from '../../program.js';
 import { RingBuffer } from '../../events/ring-buffer.js';
-import { NotSupportedError } from '../../sys/errors.js';
-import { attachPerfSampling } from '../../link/perf-event.js';
+import { BpfError, NotSupportedError } from '../../sys/errors.js';
+import { attachBreakpoint, attachPerfSampling } from '../../link/perf-event.js';
 import { attachTracepoint } from '../../link/tracepoint.js';
 import { attachUprobe } from '../../link/uprobe.js';
 import { attachKprobe } from '../../link/kprobe.js';
@@ -37,6 +37,8 @@ export interface SessionOptions {
   stackEntries?: number;
   /** system() is allowed (--unsafe). */
   unsafe?: boolean;
+  /** The task watchpoints watch: -p's process or -c's child. */
+  watchPid?: number;
 }
 
 const SOFTWARE_EVENTS: Record<string, [PerfSwIdName, number]> = {
@@ -57,7 +59,7 @@ const BANNED_KRETPROBES = new Set(['_raw_spin_lock', '_raw_spin_lock_irqsave', '
 
 /** The concrete probes a compiled script attaches: the N of bpftrace's "Attaching N probes...". */
 export function countProbes(compiled: CompiledScript): number {
-  return compiled.programs.reduce((n, p) => n + p.attaches.length, 0);
+  return compiled.programs.reduce((n, p) => n + (p.deferred ? 0 : p.attaches.length), 0);
 }
 
 export class TraceSession {
@@ -67,6 +69,10 @@ export class TraceSession {
   private scriptMaps: { layout: MapLayout; map: BpfMap }[] = [];
   private programs: { plan: ProgramPlan; prog: Program }[] = [];
   private links: Link[] = [];
+  /** Watchpoints placed at run time, by address (unwatch removes them). */
+  private watchLinks: { address: bigint; link: Link }[] = [];
+  /** The address each watchpoint on a function argument watches now. */
+  private watched = new Map<number, bigint>();
   private ring?: RingBuffer;
   private decode?: DecodeContext;
   private exitRequested = false;
@@ -98,8 +104,8 @@ export class TraceSession {
       if (plan.provider === 'kfunc' || plan.provider === 'kretfunc' || plan.provider === 'iter') {
         throw new NotSupportedError(`${plan.provider} probes (BPF trampolines)`, 'this kernel refuses fentry/fexit/iterator tracing programs (EPERM at load); use tracepoints or uprobes');
       }
-      if (plan.provider === 'watchpoint' || plan.provider === 'asyncwatchpoint') {
-        throw new NotSupportedError(`${plan.provider} probes`, 'hardware breakpoints are not available to bpfkit trace');
+      if ((plan.provider === 'watchpoint' || plan.provider === 'asyncwatchpoint') && !this.opts.watchPid) {
+        throw new TraceRuntimeError('ERROR: -p PID or -c CMD required for watchpoint');
       }
     }
     for (const l of c.maps) {
@@ -147,6 +153,7 @@ export class TraceSession {
       const forward = this.programs.filter((p) => !reversed.has(p.plan.provider));
       const backward = this.programs.filter((p) => reversed.has(p.plan.provider)).reverse();
       for (const { plan, prog } of [...forward, ...backward]) {
+        if (plan.deferred) continue;
         const attaches = reversed.has(plan.provider) ? [...plan.attaches].reverse() : plan.attaches;
         for (const a of attaches) {
           const link = this.attachOne(plan, prog, a);
@@ -185,6 +192,9 @@ export class TraceSession {
       }
       case 'hardware':
         return attachPerfSampling(prog, { event: { hardware: hardwareEvent(ap.target) }, period: ap.freq || 1_000_000 });
+      case 'watchpoint':
+      case 'asyncwatchpoint':
+        return attachBreakpoint(prog, { pid: this.opts.watchPid!, address: a.watch!.address!, length: a.watch!.length, access: a.watch!.access });
       case 'kprobe':
       case 'kretprobe':
         if (a.provider === 'kretprobe' && BANNED_KRETPROBES.has(ap.func)) {
@@ -380,6 +390,15 @@ export class TraceSession {
       case RecordKind.exit:
         this.stop();
         return;
+      case RecordKind.watchpointAttach:
+        this.placeWatchpoint(id, rec.readBigUInt64LE(RECORD_HEADER));
+        return;
+      case RecordKind.watchpointDetach: {
+        const addr = rec.readBigUInt64LE(RECORD_HEADER);
+        for (const w of this.watchLinks.filter((x) => x.address === addr)) w.link.close();
+        this.watchLinks = this.watchLinks.filter((x) => x.address !== addr);
+        return;
+      }
       case RecordKind.helperError: {
         const site = this.compiled.helperErrors[id];
         if (!site) return;
@@ -392,8 +411,37 @@ export class TraceSession {
     }
   }
 
+  /**
+   * A function watched by a watchpoint received `address`: watch it (once per address and
+   * watchpoint, like bpftrace), then let the stopped task go on.
+   */
+  private placeWatchpoint(id: number, address: bigint): void {
+    const wp = this.compiled.watchpoints[id];
+    if (!wp) return;
+    const watch = wp.attach.watch!;
+    if (this.watched.get(id) !== address) {
+      this.watched.set(id, address);
+      try {
+        const link = attachBreakpoint(this.programs[wp.program].prog, { pid: this.opts.watchPid!, address, length: watch.length, access: watch.access });
+        this.watchLinks.push({ address, link });
+      } catch (e) {
+        if (!(e instanceof BpfError && e.code === 'ENOSPC')) throw e;
+        this.emit({ type: 'message', kind: 'lost_events', text: 'Failed to attach watchpoint probe. You are out of watchpoint registers.' });
+      }
+    }
+    if (!watch.async) {
+      try {
+        process.kill(this.opts.watchPid!, 'SIGCONT');
+      } catch {
+        /* the task is gone */
+      }
+    }
+  }
+
   /** Detaches and closes everything (idempotent). */
   close(): void {
+    for (const w of this.watchLinks) w.link.close();
+    this.watchLinks = [];
     for (const l of this.links) {
       try {
         l.close();

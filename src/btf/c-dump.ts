@@ -2,6 +2,7 @@
 // follows libbpf's btf_dump.c: a topological sort in which a type embedded by value must be
 // defined first (strong link) while one reached through a named pointer only needs a forward
 // declaration (weak link); anonymous types are defined inline; duplicate names get ___N suffixes.
+import { constants, isAscii } from 'node:buffer';
 import { ParseError } from '../sys/errors.js';
 import type { Btf } from './btf.js';
 import {
@@ -16,16 +17,13 @@ const NOT_EMITTED = 0;
 const EMITTING = 1;
 const EMITTED = 2;
 const PTR_SIZE = 8;
-const TABS = '\t'.repeat(64);
-
-/** A new line and its indentation (by nesting level), written before every member and enumerator. */
-const NL_PFX: string[] = Array.from({ length: TABS.length + 1 }, (_, i) => '\n' + TABS.slice(0, i));
+/** Deepest indentation written; deeper nesting is written at this depth. */
+const MAX_INDENT = 64;
 /** Explicit padding types, widest first (libbpf's btf_dump_emit_bit_padding). */
 const PADS: readonly (readonly [string, number])[] = [['long', PTR_SIZE * 8], ['int', 32], ['short', 16], ['char', 8]];
-
-function nlPfx(lvl: number): string {
-  return NL_PFX[Math.min(lvl, TABS.length)];
-}
+/** Name-uniqueness namespaces (libbpf's type_names and ident_names). */
+const TYPE_NS = 0;
+const IDENT_NS = 1;
 
 export interface CDumpOptions {
   /** Emit the vmlinux.h guard and preserve_access_index pragmas as bpftool does (default true). */
@@ -64,6 +62,87 @@ function dump(btf: Btf, opts: CDumpOptions): string {
   return d.result();
 }
 
+/**
+ * Counts names by their text, in two namespaces, keyed by string-table offset: an open-addressing
+ * hash over the table's bytes, so no string is made to count one (equal text at different offsets
+ * is one name).
+ */
+class NameCounts {
+  private readonly sb: Uint8Array;
+  /** Offset of each slot's name; 0: the slot is free (offset 0 is the empty name, counted apart). */
+  private keys: Int32Array;
+  private hashes: Int32Array;
+  private counts: [Int32Array, Int32Array];
+  private used = 0;
+  private readonly emptyCounts = [0, 0];
+
+  constructor(sb: Uint8Array, expected: number) {
+    this.sb = sb;
+    let cap = 1024;
+    while (cap < expected * 2) cap *= 2;
+    this.keys = new Int32Array(cap);
+    this.hashes = new Int32Array(cap);
+    this.counts = [new Int32Array(cap), new Int32Array(cap)];
+  }
+
+  /** Counts one more use of the name at `off` in namespace `ns`; returns the uses so far. */
+  add(ns: number, off: number): number {
+    const sb = this.sb;
+    const end = sb.length;
+    if (off === 0 || off >= end || sb[off] === 0) return ++this.emptyCounts[ns];
+    let h = 0x811c9dc5;
+    for (let i = off; i < end; i++) {
+      const b = sb[i];
+      if (b === 0) break;
+      h = Math.imul(h ^ b, 0x01000193);
+    }
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const k = keys[slot];
+      if (k === 0) {
+        keys[slot] = off;
+        this.hashes[slot] = h;
+        this.counts[ns][slot] = 1;
+        if (++this.used * 2 > keys.length) this.grow();
+        return 1;
+      }
+      if (this.hashes[slot] === h && (k === off || sameText(sb, k, off))) return ++this.counts[ns][slot];
+    }
+  }
+
+  private grow(): void {
+    const { keys, hashes, counts } = this;
+    const cap = keys.length * 2;
+    const mask = cap - 1;
+    this.keys = new Int32Array(cap);
+    this.hashes = new Int32Array(cap);
+    this.counts = [new Int32Array(cap), new Int32Array(cap)];
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === 0) continue;
+      let slot = hashes[i] & mask;
+      while (this.keys[slot] !== 0) slot = (slot + 1) & mask;
+      this.keys[slot] = keys[i];
+      this.hashes[slot] = hashes[i];
+      this.counts[0][slot] = counts[0][i];
+      this.counts[1][slot] = counts[1][i];
+    }
+  }
+}
+
+/** Whether the NUL-terminated strings at `a` and `b` have the same bytes. */
+function sameText(sb: Uint8Array, a: number, b: number): boolean {
+  const end = sb.length;
+  for (;;) {
+    const x = a < end ? sb[a] : 0;
+    const y = b < end ? sb[b] : 0;
+    if (x !== y) return false;
+    if (x === 0) return true;
+    a++;
+    b++;
+  }
+}
+
 /** A declaration's type chain, outermost first; `cnt` entries remain to be written. */
 interface DeclChain {
   ids: number[];
@@ -73,13 +152,23 @@ interface DeclChain {
 const isModifier = (k: number) => k === K_VOLATILE || k === K_CONST || k === K_RESTRICT || k === K_TYPE_TAG;
 
 /**
- * Works on the raw table (kinds and fields read from 32-bit words, names on demand): walking
- * ~130k kernel types through one object each cost more in allocation and megamorphic property
- * reads than the dump itself.
+ * Works on the raw table (kinds and fields read from 32-bit words): walking ~130k kernel types
+ * through one object each cost more in allocation and megamorphic property reads than the dump
+ * itself. Output goes into one growing byte buffer, names copied straight from the string table:
+ * joining millions of small strings, and the garbage they left, cost more than the walk.
  */
 class CDumper {
-  private readonly chunks: string[] = [];
-  private readonly parts: string[] = [];
+  /**
+   * The string table (bytes 0 to `base`), then the output so far (`base` to `p`): names are copied
+   * within the one buffer, natively and without a view object per name.
+   */
+  private o: Uint8Array;
+  private p: number;
+  private readonly base: number;
+  /** Whether the string table, and so the output, is ASCII (else names are UTF-8). */
+  private readonly ascii: boolean;
+  /** The string table, addressed by name offset. */
+  private readonly sb: Uint8Array;
   private readonly btf: Btf;
   private readonly tb: BtfTable;
   private readonly w: Uint32Array;
@@ -89,14 +178,18 @@ class CDumper {
   private readonly emitState: Uint8Array;
   private readonly fwdEmitted: Uint8Array;
   private readonly referenced: Uint8Array;
-  private readonly nameResolved: Uint8Array;
-  private readonly cachedNames: (string | undefined)[];
-  private readonly typeNames = new Map<string, number>();
-  private readonly identNames = new Map<string, number>();
+  /** Per id: 0 until its name is resolved, then its duplicate number (>1 adds a ___N suffix). */
+  private readonly dupOf: Int32Array;
+  private readonly names: NameCounts;
   /** Types to emit after ordering one type: the first `queued` entries (reused, not reallocated). */
   private readonly emitQueue: number[] = [];
   private queued = 0;
   private readonly declChains: DeclChain[] = [];
+  /** Per type id, a declaration's text before the name, once written: where it is in `o`, and its length times 2 plus 1 if it ends in `*` (0: not yet written). */
+  private readonly declPos: Int32Array;
+  private readonly declSpan: Int32Array;
+  /** Whether the last declaration written ended in a pointer (no space before its name). */
+  private lastWasPtr = false;
   private declDepth = 0;
   private readonly alignCache: Int32Array;
   private readonly sizeCache: Float64Array;
@@ -112,8 +205,16 @@ class CDumper {
     this.emitState = new Uint8Array(n);
     this.fwdEmitted = new Uint8Array(n);
     this.referenced = new Uint8Array(n);
-    this.nameResolved = new Uint8Array(n);
-    this.cachedNames = new Array(n);
+    this.dupOf = new Int32Array(n);
+    this.declPos = new Int32Array(n);
+    this.declSpan = new Int32Array(n);
+    this.sb = tb.stringBytes();
+    this.ascii = isAscii(this.sb);
+    this.names = new NameCounts(this.sb, Math.min(n, 1 << 20));
+    this.base = this.sb.length;
+    this.p = this.base;
+    this.o = new Uint8Array(this.base + Math.max(1 << 16, tb.w.length * 4));
+    this.o.set(this.sb);
     this.alignCache = new Int32Array(n);
     this.sizeCache = new Float64Array(n).fill(-1);
     this.markReferenced();
@@ -142,7 +243,11 @@ class CDumper {
     return this.tb.name(id);
   }
   private hasName(id: number): boolean {
-    return this.tb.name(id) !== '';
+    return this.hasStr(this.start[id] < 0 ? 0 : this.w[this.start[id]]);
+  }
+  /** Whether the string at a name offset is non-empty. */
+  private hasStr(off: number): boolean {
+    return off !== 0 && off < this.sb.length && this.sb[off] !== 0;
   }
   /** The referenced type of ptr/typedef/modifiers/array element/func_proto return. */
   private next(id: number, k: number): number {
@@ -184,30 +289,105 @@ class CDumper {
     }
   }
 
-  /**
-   * Appends text. Every few thousand pieces are joined into one flat chunk (see dumpType), so the
-   * pieces die young; a rope built with += kept every piece and link alive, which made the
-   * garbage collector copy the whole output piece by piece.
-   */
-  w_(s: string): void {
-    this.parts.push(s);
+  // --- output -----------------------------------------------------------------------------
+
+  /** Makes room for `n` more bytes. */
+  private room(n: number): void {
+    if (this.p + n > this.o.length) this.grow(n);
   }
 
-  private flush(): void {
-    this.chunks.push(this.parts.join(''));
-    this.parts.length = 0;
+  private grow(n: number): void {
+    let cap = this.o.length * 2;
+    while (cap < this.p + n) cap *= 2;
+    // Past what one string holds, the header could not be returned anyway.
+    if (this.p + n - this.base > constants.MAX_STRING_LENGTH) throw new RangeError('output longer than a string can be');
+    const o = new Uint8Array(cap);
+    o.set(this.o.subarray(0, this.p));
+    this.o = o;
+  }
+
+  /** Appends ASCII text. */
+  w_(s: string): void {
+    const n = s.length;
+    this.room(n);
+    const o = this.o;
+    let p = this.p;
+    for (let i = 0; i < n; i++) o[p++] = s.charCodeAt(i);
+    this.p = p;
+  }
+
+  /** Appends one ASCII character, by code. */
+  private ch(c: number): void {
+    this.room(1);
+    this.o[this.p++] = c;
+  }
+
+  /** Appends a non-negative integer below 2^53, or a negative one above -2^53. */
+  private num(v: number): void {
+    this.room(17);
+    const o = this.o;
+    if (v < 0) {
+      o[this.p++] = 0x2d;
+      v = -v;
+    }
+    if (v < 10) {
+      o[this.p++] = 0x30 + v;
+      return;
+    }
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = this.p + digits;
+    this.p = p;
+    while (v >= 10) {
+      const q = Math.floor(v / 10);
+      o[--p] = 0x30 + (v - q * 10);
+      v = q;
+    }
+    o[--p] = 0x30 + v;
+  }
+
+  /** Appends the string at a name offset, bytes as they are. */
+  private str(off: number): void {
+    if (off === 0) return;
+    const base = this.base;
+    let end = this.o.indexOf(0, off);
+    if (end < 0 || end > base) end = base;
+    const len = end - off;
+    if (len <= 0) return;
+    this.room(len);
+    this.o.copyWithin(this.p, off, end);
+    this.p += len;
+  }
+
+  /** Appends a name and its ___N suffix when `dup` > 1. */
+  private strDup(off: number, dup: number): void {
+    this.str(off);
+    if (dup > 1) {
+      this.w_('___');
+      this.num(dup);
+    }
+  }
+
+  /** A new line and the indentation of nesting level `lvl`, written before every member and enumerator. */
+  private nl(lvl: number): void {
+    if (lvl > MAX_INDENT) lvl = MAX_INDENT;
+    this.room(lvl + 1);
+    const o = this.o;
+    let p = this.p;
+    o[p++] = 0x0a;
+    for (let i = 0; i < lvl; i++) o[p++] = 0x09;
+    this.p = p;
   }
 
   result(): string {
-    this.flush();
-    return this.chunks.join('');
+    const out = Buffer.from(this.o.buffer, this.o.byteOffset + this.base, this.p - this.base);
+    return out.toString(this.ascii ? 'latin1' : 'utf8');
   }
 
   dumpType(id: number): void {
     this.queued = 0;
     this.orderType(id, false);
     for (let i = 0; i < this.queued; i++) this.emitType(this.emitQueue[i], 0);
-    if (this.parts.length > 4096) this.flush();
   }
 
   // --- ordering ---------------------------------------------------------------------------
@@ -357,7 +537,8 @@ class CDumper {
   }
 
   private emitMissingAliases(id: number): void {
-    const name = this.typeName(id);
+    if (this.typeDup(id) > 1 || !this.hasName(id)) return;
+    const name = this.name(id);
     const alias = MISSING_BASE_TYPES.get(name);
     if (alias) this.w_(`typedef ${alias} ${name};\n\n`);
   }
@@ -474,14 +655,14 @@ class CDumper {
     }
     if (newOff > curOff && newOff <= nextOff) {
       if (inBitfield || (newOff === nextOff && roundup(curOff, nextAlign * 8) !== newOff) || (newOff !== nextOff && nextOff - newOff <= newOff - curOff)) {
-        this.w_(`${nlPfx(lvl)}${padType}: ${inBitfield ? newOff - curOff : 0};`);
+        this.padLine(lvl, padType, inBitfield ? newOff - curOff : 0);
       }
       curOff = newOff;
     }
     while (curOff !== nextOff) {
       const bits = Math.min(nextOff - curOff, padBits);
       if (bits === padBits) {
-        this.w_(`${nlPfx(lvl)}${padType}: ${padBits};`);
+        this.padLine(lvl, padType, padBits);
         curOff += bits;
         continue;
       }
@@ -489,22 +670,36 @@ class CDumper {
         padType = pads[i][0];
         padBits = pads[i][1];
         if (padBits < bits) continue;
-        this.w_(`${nlPfx(lvl)}${padType}: ${bits};`);
+        this.padLine(lvl, padType, bits);
         curOff += bits;
         break;
       }
     }
   }
 
+  private padLine(lvl: number, padType: string, bits: number): void {
+    this.nl(lvl);
+    this.w_(padType);
+    this.w_(': ');
+    this.num(bits);
+    this.ch(0x3b);
+  }
+
+  /** `struct NAME`, `union NAME`, or the keyword alone for an anonymous one. */
   private emitStructFwd(id: number, k: number): void {
-    this.w_(`${k === K_STRUCT ? 'struct' : 'union'}${this.hasName(id) ? ' ' : ''}${this.typeName(id)}`);
+    this.w_(k === K_STRUCT ? 'struct' : 'union');
+    if (this.hasName(id)) {
+      this.ch(0x20);
+      this.typeName(id);
+    }
   }
 
   private emitStructDef(id: number, k: number, lvl: number): void {
     const isStruct = k === K_STRUCT;
     const align = this.alignOf(id);
     const packed = isStruct ? this.isStructPacked(id) : false;
-    this.w_(`${isStruct ? 'struct' : 'union'}${this.hasName(id) ? ' ' : ''}${this.typeName(id)} {`);
+    this.emitStructFwd(id, k);
+    this.w_(' {');
     let off = 0;
     let prevBitfield = false;
     const kf = this.kflag(id);
@@ -519,10 +714,11 @@ class CDumper {
       const mAlign = packed ? 1 : this.alignOf(mType);
       const inBitfield = prevBitfield && mSz !== 0;
       this.emitBitPadding(off, mOff, mAlign, inBitfield, lvl + 1);
-      this.w_(nlPfx(lvl + 1));
-      this.emitTypeDecl(mType, this.tb.str(this.w[q]), lvl + 1);
+      this.nl(lvl + 1);
+      this.emitTypeDecl(mType, this.w[q], 0, lvl + 1);
       if (mSz) {
-        this.w_(`: ${mSz}`);
+        this.w_(': ');
+        this.num(mSz);
         off = mOff + mSz;
         prevBitfield = true;
       } else {
@@ -530,16 +726,20 @@ class CDumper {
         off = mOff + mSz * 8;
         prevBitfield = false;
       }
-      this.w_(';');
+      this.ch(0x3b);
     }
     if (isStruct) this.emitBitPadding(off, size * 8, align, false, lvl + 1);
-    if (vlen || size) this.w_(nlPfx(lvl) + '}');
-    else this.w_('}');
+    if (vlen || size) this.nl(lvl);
+    this.ch(0x7d);
     if (packed) this.w_(' __attribute__((packed))');
   }
 
   private emitEnumDef(id: number, k: number, lvl: number): void {
-    this.w_(`enum${this.hasName(id) ? ' ' : ''}${this.typeName(id)}`);
+    this.w_('enum');
+    if (this.hasName(id)) {
+      this.ch(0x20);
+      this.typeName(id);
+    }
     const vlen = this.vlen(id);
     if (vlen === 0) return;
     this.w_(' {');
@@ -549,25 +749,31 @@ class CDumper {
     const step = is64 ? 3 : 2;
     let needsWord = true;
     for (let i = 0, q = this.start[id] + 3; i < vlen; i++, q += step) {
-      const vname = this.tb.str(w[q]);
-      const dup = this.nameDups(this.identNames, vname);
-      let val: string;
+      const vname = w[q];
+      this.nl(lvl + 1);
+      this.strDup(vname, this.names.add(IDENT_NS, vname));
+      this.w_(' = ');
       if (is64) {
         const lo = w[q + 1];
         const hi = w[q + 2];
         if (hi !== 0) needsWord = false;
         if (signed) {
           // values that fit a double exactly are printed without BigInt
-          val = (hi === 0 && lo < 0x80000000) || (hi === 0xffffffff && lo >= 0x80000000) ? `${(hi | 0) * 0x100000000 + lo}LL` : `${BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))}LL`;
+          if ((hi === 0 && lo < 0x80000000) || (hi === 0xffffffff && lo >= 0x80000000)) this.num((hi | 0) * 0x100000000 + lo);
+          else this.w_(`${BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))}`);
+          this.w_('LL,');
         } else {
-          val = hi < 0x200000 ? `${hi * 0x100000000 + lo}ULL` : `${(BigInt(hi) << 32n) | BigInt(lo)}ULL`;
+          if (hi < 0x200000) this.num(hi * 0x100000000 + lo);
+          else this.w_(`${(BigInt(hi) << 32n) | BigInt(lo)}`);
+          this.w_('ULL,');
         }
       } else {
-        val = signed ? `${w[q + 1] | 0}` : `${w[q + 1]}`;
+        this.num(signed ? w[q + 1] | 0 : w[q + 1]);
+        this.ch(0x2c);
       }
-      this.w_(dup > 1 ? `${nlPfx(lvl + 1)}${vname}___${dup} = ${val},` : `${nlPfx(lvl + 1)}${vname} = ${val},`);
     }
-    this.w_(nlPfx(lvl) + '}');
+    this.nl(lvl);
+    this.ch(0x7d);
     const size = this.st(id);
     if (size === 1) this.w_(' __attribute__((mode(byte)))');
     else if (size === 8) {
@@ -577,37 +783,76 @@ class CDumper {
   }
 
   private emitFwdDef(id: number): void {
-    this.w_(`${this.kflag(id) ? 'union' : 'struct'} ${this.typeName(id)}`);
+    this.w_(this.kflag(id) ? 'union ' : 'struct ');
+    this.typeName(id);
   }
 
   private emitTypedefDef(id: number, lvl: number): void {
-    const name = this.identName(id);
+    const dup = this.identDup(id);
     const type = this.st(id);
-    if (type === 0 && name === '__gnuc_va_list') {
+    if (type === 0 && dup <= 1 && this.name(id) === '__gnuc_va_list') {
       this.w_('typedef __builtin_va_list __gnuc_va_list');
       return;
     }
     this.w_('typedef ');
-    this.emitTypeDecl(type, name, lvl);
+    this.emitTypeDecl(type, this.nameOffOf(id), dup, lvl);
   }
 
   // --- declarations -----------------------------------------------------------------------
 
-  private emitTypeDecl(id: number, fname: string, lvl: number): void {
+  /** Writes a declaration of `id` named by the string at `fname` (with its ___`fdup` suffix). */
+  private emitTypeDecl(id: number, fname: number, fdup: number, lvl: number): void {
     // Declarations nest (a function pointer's parameters are declarations), so chains are kept
     // per nesting depth and reused rather than allocated for each member and parameter.
+    const span = id >= 0 && id < this.n ? this.declSpan[id] : 0;
+    if (span !== 0) {
+      const from = this.declPos[id];
+      const len = span >>> 1;
+      if (this.p + len > this.o.length) this.grow(len);
+      this.o.copyWithin(this.p, from, from + len);
+      this.p += len;
+      this.emitName(fname, fdup, (span & 1) === 1);
+      return;
+    }
     const decls = (this.declChains[this.declDepth] ??= { ids: [], cnt: 0 });
+    const first = id;
     let cnt = 0;
+    // Whether the text before the name depends on the type alone (no array or function
+    // declarator around the name, no anonymous type defined in place): then it is written once
+    // and copied for every later declaration of the type.
+    let reusable = true;
+    let ended = false;
     for (let guard = 0; guard < 1024; guard++) {
       decls.ids[cnt++] = id;
-      if (id === 0) break;
+      if (id === 0) {
+        ended = true;
+        break;
+      }
       const k = this.kind(id);
-      if (k === K_PTR || isModifier(k) || k === K_FUNC_PROTO || k === K_ARRAY) id = this.next(id, k);
-      else break;
+      if (k === K_PTR || isModifier(k)) id = this.next(id, k);
+      else if (k === K_FUNC_PROTO || k === K_ARRAY) {
+        reusable = false;
+        id = this.next(id, k);
+      } else {
+        ended = true;
+        if (!(k === K_INT || k === K_FLOAT || k === K_FWD || k === K_TYPEDEF ||
+          ((k === K_STRUCT || k === K_UNION || k === K_ENUM || k === K_ENUM64) && this.hasName(id)))) reusable = false;
+        break;
+      }
     }
+    if (!ended) reusable = false;
     decls.cnt = cnt;
     this.declDepth++;
-    this.emitTypeChain(decls, fname, lvl);
+    if (reusable) {
+      const from = this.p;
+      this.emitTypeChain(decls, 0, 0, lvl);
+      const lastWasPtr = this.lastWasPtr;
+      this.declPos[first] = from;
+      this.declSpan[first] = ((this.p - from) << 1) | (lastWasPtr ? 1 : 0);
+      this.emitName(fname, fdup, lastWasPtr);
+    } else {
+      this.emitTypeChain(decls, fname, fdup, lvl);
+    }
     this.declDepth--;
   }
 
@@ -629,11 +874,13 @@ class CDumper {
     }
   }
 
-  private emitName(name: string, lastWasPtr: boolean): void {
-    this.w_(name && !lastWasPtr ? ' ' + name : name);
+  private emitName(fname: number, fdup: number, lastWasPtr: boolean): void {
+    if (!this.hasStr(fname)) return;
+    if (!lastWasPtr) this.ch(0x20);
+    this.strDup(fname, fdup);
   }
 
-  private emitTypeChain(decls: DeclChain, fname: string, lvl: number): void {
+  private emitTypeChain(decls: DeclChain, fname: number, fdup: number, lvl: number): void {
     let lastWasPtr = true;
     while (decls.cnt) {
       const id = decls.ids[--decls.cnt];
@@ -647,7 +894,7 @@ class CDumper {
       switch (k) {
         case K_INT: case K_FLOAT:
           this.emitMods(decls);
-          this.w_(this.name(id));
+          this.str(this.nameOffOf(id));
           break;
         case K_STRUCT: case K_UNION:
           this.emitMods(decls);
@@ -657,7 +904,10 @@ class CDumper {
         case K_ENUM: case K_ENUM64:
           this.emitMods(decls);
           if (!this.hasName(id)) this.emitEnumDef(id, k, lvl);
-          else this.w_(`enum ${this.typeName(id)}`);
+          else {
+            this.w_('enum ');
+            this.typeName(id);
+          }
           break;
         case K_FWD:
           this.emitMods(decls);
@@ -665,7 +915,7 @@ class CDumper {
           break;
         case K_TYPEDEF:
           this.emitMods(decls);
-          this.w_(this.identName(id));
+          this.identName(id);
           break;
         case K_PTR:
           this.w_(lastWasPtr ? '*' : ' *');
@@ -681,34 +931,42 @@ class CDumper {
           break;
         case K_TYPE_TAG:
           this.emitMods(decls);
-          this.w_(this.kflag(id) ? ` __attribute__((${this.name(id)}))` : ` __attribute__((btf_type_tag("${this.name(id)}")))`);
+          if (this.kflag(id)) {
+            this.w_(' __attribute__((');
+            this.str(this.nameOffOf(id));
+            this.w_('))');
+          } else {
+            this.w_(' __attribute__((btf_type_tag("');
+            this.str(this.nameOffOf(id));
+            this.w_('")))');
+          }
           break;
         case K_ARRAY: {
           const nelems = this.w[this.start[id] + 5];
           this.dropMods(decls);
           if (decls.cnt === 0) {
-            this.emitName(fname, lastWasPtr);
-            this.w_(`[${nelems}]`);
+            this.emitName(fname, fdup, lastWasPtr);
+            this.dim(nelems);
             return;
           }
           const multidim = this.kind(decls.ids[decls.cnt - 1]) === K_ARRAY;
-          if (fname && !lastWasPtr) this.w_(' ');
-          if (!multidim) this.w_('(');
-          this.emitTypeChain(decls, fname, lvl);
-          if (!multidim) this.w_(')');
-          this.w_(`[${nelems}]`);
+          if (this.hasStr(fname) && !lastWasPtr) this.ch(0x20);
+          if (!multidim) this.ch(0x28);
+          this.emitTypeChain(decls, fname, fdup, lvl);
+          if (!multidim) this.ch(0x29);
+          this.dim(nelems);
           return;
         }
         case K_FUNC_PROTO: {
           this.dropMods(decls);
           if (decls.cnt) {
             this.w_(' (');
-            this.emitTypeChain(decls, fname, lvl);
-            this.w_(')');
+            this.emitTypeChain(decls, fname, fdup, lvl);
+            this.ch(0x29);
           } else {
-            this.emitName(fname, lastWasPtr);
+            this.emitName(fname, fdup, lastWasPtr);
           }
-          this.w_('(');
+          this.ch(0x28);
           const vlen = this.vlen(id);
           const p0 = this.start[id] + 3;
           if (vlen === 0 || (vlen === 1 && this.w[p0 + 1] === 0)) {
@@ -722,9 +980,9 @@ class CDumper {
               this.w_('...');
               break;
             }
-            this.emitTypeDecl(pType, this.tb.str(this.w[p0 + 2 * i]), lvl);
+            this.emitTypeDecl(pType, this.w[p0 + 2 * i], 0, lvl);
           }
-          this.w_(')');
+          this.ch(0x29);
           return;
         }
         default:
@@ -732,35 +990,54 @@ class CDumper {
       }
       lastWasPtr = k === K_PTR;
     }
-    this.emitName(fname, lastWasPtr);
+    this.lastWasPtr = lastWasPtr;
+    this.emitName(fname, fdup, lastWasPtr);
+  }
+
+  /** `[N]` of an array declarator. */
+  private dim(nelems: number): void {
+    this.ch(0x5b);
+    this.num(nelems);
+    this.ch(0x5d);
   }
 
   // --- names ------------------------------------------------------------------------------
 
-  private nameDups(map: Map<string, number>, name: string): number {
-    const n = (map.get(name) ?? 0) + 1;
-    map.set(name, n);
-    return n;
+  private nameOffOf(id: number): number {
+    return this.start[id] < 0 ? 0 : this.w[this.start[id]];
   }
 
-  private resolveName(id: number, map: Map<string, number>): string {
-    const name = this.name(id);
-    if (name === '') return '';
-    if (this.nameResolved[id]) return this.cachedNames[id] ?? name;
-    this.nameResolved[id] = 1;
+  /**
+   * The duplicate number of a type's name in a namespace, counted on first use: the Nth distinct
+   * type to use a name is written NAME___N. Forward declarations and empty enums share the name of
+   * what they declare and are not counted; anonymous types have no name to count (0).
+   */
+  private resolveDup(id: number, ns: number): number {
+    const d = this.dupOf[id];
+    if (d !== 0) return d;
+    if (!this.hasName(id)) return 0;
     const k = this.kind(id);
-    if (k === K_FWD || (k === K_ENUM && this.vlen(id) === 0)) return name;
-    const dup = this.nameDups(map, name);
-    if (dup > 1) this.cachedNames[id] = `${name}___${dup}`;
-    return this.cachedNames[id] ?? name;
+    const dup = k === K_FWD || (k === K_ENUM && this.vlen(id) === 0) ? 1 : this.names.add(ns, this.nameOffOf(id));
+    this.dupOf[id] = dup;
+    return dup;
   }
 
-  private typeName(id: number): string {
-    return this.resolveName(id, this.typeNames);
+  private typeDup(id: number): number {
+    return this.resolveDup(id, TYPE_NS);
   }
 
-  private identName(id: number): string {
-    return this.resolveName(id, this.identNames);
+  private identDup(id: number): number {
+    return this.resolveDup(id, IDENT_NS);
+  }
+
+  /** Writes a type's unique name in the type namespace (struct, union, enum tags). */
+  private typeName(id: number): void {
+    this.strDup(this.nameOffOf(id), this.typeDup(id));
+  }
+
+  /** Writes a type's unique name in the identifier namespace (typedefs). */
+  private identName(id: number): void {
+    this.strDup(this.nameOffOf(id), this.identDup(id));
   }
 }
 

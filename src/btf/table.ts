@@ -102,6 +102,19 @@ export class BtfTable {
     this.names = new Array(count);
   }
 
+  /** The string table as bytes addressed by name offset (for split BTF, the base's table followed by this one's). */
+  stringBytes(): Uint8Array {
+    if (!this.baseStrings) return this.strings.bytes;
+    if (!this.joinedStrings) {
+      const j = new Uint8Array(this.baseLen + this.strings.bytes.length);
+      j.set(this.baseStrings.bytes.subarray(0, this.baseLen));
+      j.set(this.strings.bytes, this.baseLen);
+      this.joinedStrings = j;
+    }
+    return this.joinedStrings;
+  }
+  private joinedStrings: Uint8Array | undefined;
+
   /** The string at a name offset (base table first, for split BTF). */
   str(off: number): string {
     if (off < this.baseLen) return this.baseStrings!.get(off)!;

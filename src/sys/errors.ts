@@ -1,5 +1,6 @@
 // The one error model of bpfkit (DESIGN.md): every failure a user can hit is one of these.
 import { constants } from 'node:os';
+import { strerrorTexts } from './generated/strerror.js';
 
 const errnoNames = new Map<number, string>();
 for (const [name, value] of Object.entries(constants.errno)) {
@@ -8,6 +9,11 @@ for (const [name, value] of Object.entries(constants.errno)) {
 // Kernel-internal codes that leak to user space from bpf() and are missing from libuv's table.
 errnoNames.set(524, 'ENOTSUPP');
 errnoNames.set(512, 'ERESTARTSYS');
+
+/** glibc's text for an errno value, as strerror() gives it (bpftool and bpftrace print these). */
+export function strerror(errno: number): string {
+  return (errno > 0 && strerrorTexts[errno]) || `Unknown error ${errno}`;
+}
 
 /** The name of an errno value, e.g. 1 → 'EPERM'. */
 export function errnoName(errno: number): string {

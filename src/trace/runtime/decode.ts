@@ -9,6 +9,7 @@ import type { Value } from '../output/format.js';
 import type { PrintfArg } from '../output/printf.js';
 import type { SizedType } from '../types.js';
 import { storedSize, widened } from '../codegen/layout.js';
+import { strerror } from '../../sys/errors.js';
 
 export interface DecodeContext {
   symbolizer: Symbolizer;
@@ -114,22 +115,6 @@ export function decodeValue(t: SizedType, buf: Buffer, off: number, ctx: DecodeC
     default:
       return buf.readBigInt64LE(off);
   }
-}
-
-const ERRNO_TEXT = [
-  'Success', 'Operation not permitted', 'No such file or directory', 'No such process', 'Interrupted system call', 'Input/output error',
-  'No such device or address', 'Argument list too long', 'Exec format error', 'Bad file descriptor', 'No child processes',
-  'Resource temporarily unavailable', 'Cannot allocate memory', 'Permission denied', 'Bad address', 'Block device required',
-  'Device or resource busy', 'File exists', 'Invalid cross-device link', 'No such device', 'Not a directory', 'Is a directory',
-  'Invalid argument', 'Too many open files in system', 'Too many open files', 'Inappropriate ioctl for device', 'Text file busy',
-  'File too large', 'No space left on device', 'Illegal seek', 'Read-only file system', 'Too many links', 'Broken pipe',
-  'Numerical argument out of domain', 'Numerical result out of range', 'Resource deadlock avoided', 'File name too long',
-  'No locks available', 'Function not implemented', 'Directory not empty', 'Too many levels of symbolic links',
-];
-
-/** glibc's strerror() text for the common errno values. */
-export function strerror(n: number): string {
-  return ERRNO_TEXT[n] ?? `Unknown error ${n}`;
 }
 
 let cgroupIndex: Map<bigint, string> | undefined;

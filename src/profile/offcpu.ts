@@ -5,7 +5,8 @@ import { attachTracepoint } from '../link/tracepoint.js';
 import { tracepointFormat } from '../sys/tracefs.js';
 import { NotSupportedError } from '../sys/errors.js';
 import { offcpuProgramText, START_VALUE } from './programs.js';
-import { loadProgram, runStackSession, type StackProfile, type StackSessionOptions } from './session.js';
+import type { TaskLayout } from './task.js';
+import { loadStackProgram, runStackSession, type StackProfile, type StackSessionOptions } from './session.js';
 
 export interface OffCpuOptions extends StackSessionOptions {
   /** Ignore off-CPU spans shorter than this many microseconds (default 1). */
@@ -29,20 +30,21 @@ export function schedSwitchOffsets(): { prevPidOffset: number; nextPidOffset: nu
 
 export async function offcpu(opts: OffCpuOptions): Promise<StackProfile> {
   const minUs = opts.minUs ?? 1;
-  const text = offcpuProgramText({
+  const text = (task?: TaskLayout) => offcpuProgramText({
     stacks: opts.stacks ?? 'both',
     tgid: opts.pid,
     includeIdle: false,
     ...schedSwitchOffsets(),
     minNs: minUs > 0 ? Math.round(minUs * 1000) : undefined,
     maxNs: opts.maxUs !== undefined ? Math.round(opts.maxUs * 1000) : undefined,
+    task,
   });
   return runStackSession(opts, {
     unit: 'us',
     extraMaps: {
       start: () => BpfMap.create({ type: 'hash', keySize: 4, valueSize: START_VALUE.size, maxEntries: opts.maxTasks ?? 65536, name: 'start' }),
     },
-    load: (maps) => loadProgram('tracepoint', 'bpfkit_offcpu', text, maps),
+    load: (maps) => loadStackProgram('tracepoint', 'bpfkit_offcpu', text, maps),
     attach: (program) => attachTracepoint(program, 'sched', 'sched_switch'),
     scale: (ns) => Math.round(Number(ns) / 1000),
   });

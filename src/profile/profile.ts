@@ -2,7 +2,7 @@
 // the interrupted task's stacks and counts them in the kernel. The result is folded stacks.
 import { attachPerfSampling } from '../link/perf-event.js';
 import { profileProgramText } from './programs.js';
-import { loadProgram, runStackSession, type StackProfile, type StackSessionOptions } from './session.js';
+import { loadStackProgram, runStackSession, type StackProfile, type StackSessionOptions } from './session.js';
 
 export interface ProfileOptions extends StackSessionOptions {
   /** Samples per second on each CPU (default 99: off the beat of timers that run at round rates). */
@@ -14,10 +14,11 @@ export interface ProfileOptions extends StackSessionOptions {
 export async function profile(opts: ProfileOptions): Promise<StackProfile> {
   const frequency = opts.frequency ?? 99;
   if (!Number.isInteger(frequency) || frequency < 1) throw new RangeError(`frequency must be a whole number of Hz ≥ 1 (got ${frequency})`);
-  const text = profileProgramText({ stacks: opts.stacks ?? 'both', tgid: opts.pid, includeIdle: opts.includeIdle ?? false });
+  const stacks = opts.stacks ?? 'both';
+  const includeIdle = opts.includeIdle ?? false;
   return runStackSession(opts, {
     unit: 'samples',
-    load: (maps) => loadProgram('perf_event', 'bpfkit_profile', text, maps),
+    load: (maps) => loadStackProgram('perf_event', 'bpfkit_profile', (task) => profileProgramText({ stacks, tgid: opts.pid, includeIdle, task }), maps),
     // Every CPU, filtered by tgid in the program: a per-task perf event would miss the process's
     // other threads.
     attach: (program) => attachPerfSampling(program, { frequency }),

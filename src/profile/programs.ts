@@ -1,8 +1,10 @@
 // The BPF programs behind profile() and offcpu(), as assembler text. Both aggregate in the kernel:
 // stacks go to a stack_trace map (bpf_get_stackid dedups them) and a hash map keyed by
 // {tgid, kernel stack id, user stack id, comm} adds up samples or nanoseconds. Nothing is sent per
-// event, so the cost per sample is a few helper calls and one atomic add.
+// event, so the cost per sample is the stack walks, one hash lookup and one atomic add; the task's
+// ids and name are plain loads from task_struct when the kernel's BTF says where they are.
 import { bpfFlags, updateFlags } from '../sys/generated/kernel.js';
+import type { TaskLayout } from './task.js';
 
 /** struct stack_key — 32 bytes, the same for both programs. */
 export const STACK_KEY = {
@@ -23,6 +25,12 @@ export interface StackProgramOptions {
   tgid?: number;
   /** Keep samples of the idle task (pid 0). */
   includeIdle: boolean;
+  /**
+   * Where task_struct keeps pid, tgid and comm (currentTaskLayout()): the program reads them from
+   * bpf_get_current_task_btf's pointer. Without it, bpf_get_current_pid_tgid and
+   * bpf_get_current_comm (kernels before 5.11, or without BTF).
+   */
+  task?: TaskLayout;
 }
 
 /** A negative stack id that means "not collected" (the errno range of bpf_get_stackid is -1..-4095). */
@@ -33,15 +41,43 @@ function u32(n: number): string {
   return String(n);
 }
 
+/** Sets r7 = the current task's tgid. With a task layout r0 is left holding the task pointer. */
+function loadCurrent(o: StackProgramOptions): string {
+  return o.task
+    ? `call bpf_get_current_task_btf
+  r7 = *(u32 *)(r0 +${o.task.tgid})`
+    : `call bpf_get_current_pid_tgid
+  r7 = r0
+  r7 >>= 32`;
+}
+
+/** Jumps to `label` when the current task (as left by loadCurrent, r0 intact) is an idle task. */
+function skipIdle(o: StackProgramOptions, label: string): string {
+  if (o.includeIdle) return '';
+  // Without the layout r0 is pid_tgid: both halves are 0 for the idle tasks only.
+  return o.task
+    ? `r1 = *(u32 *)(r0 +${o.task.pid})
+  if r1 == 0 goto ${label}`
+    : `if r0 == 0 goto ${label}`;
+}
+
 /**
- * Fills the key at r10-32 for the current task: tgid in r7 (already loaded), stack ids taken
- * from the context in r6, comm. Clobbers r0-r5.
+ * Fills the key at r10-32 for the current task: tgid from r7, stack ids taken from the context in
+ * r6, comm. With a task layout r0 must still hold the task pointer from loadCurrent (nothing but
+ * loads, stores and jumps in between). Clobbers r0-r5.
+ * task->comm is copied whole: where a kernel leaves bytes of an older, longer name after the NUL
+ * (strlcpy in older __set_task_comm), one name can make several keys, which the fold (cut at the
+ * NUL, then merged by name) joins again.
  */
 function fillKey(o: StackProgramOptions): string {
   const kernel = o.stacks !== 'user';
   const user = o.stacks !== 'kernel';
   return `
   *(u32 *)(r10 -32) = r7
+  ${o.task ? `r1 = *(u64 *)(r0 +${o.task.comm})
+  *(u64 *)(r10 -16) = r1
+  r1 = *(u64 *)(r0 +${o.task.comm + 8})
+  *(u64 *)(r10 -8) = r1` : ''}
   ${kernel ? `r1 = r6
   r2 = map[stacks]
   r3 = 0
@@ -56,10 +92,10 @@ function fillKey(o: StackProgramOptions): string {
   *(u32 *)(r10 -24) = r1`}
   r1 = 0
   *(u32 *)(r10 -20) = r1
-  r1 = r10
+  ${o.task ? '' : `r1 = r10
   r1 += -16
   r2 = 16
-  call bpf_get_current_comm`;
+  call bpf_get_current_comm`}`;
 }
 
 /** counts[key at r2] += r8, creating the entry; a lost insert race retries the add once. */
@@ -94,10 +130,8 @@ ${label}_done:`;
 export function profileProgramText(o: StackProgramOptions): string {
   return `
   r6 = r1
-  call bpf_get_current_pid_tgid
-  r7 = r0
-  r7 >>= 32
-  ${o.includeIdle ? '' : 'if r0 == 0 goto out'}
+  ${loadCurrent(o)}
+  ${skipIdle(o, 'out')}
   ${o.tgid !== undefined ? `if r7 != ${u32(o.tgid)} goto out` : ''}
   ${fillKey(o)}
   r8 = 1
@@ -134,9 +168,7 @@ export function offcpuProgramText(o: OffCpuProgramOptions): string {
   return `
   r6 = r1
   ; switch-out: remember prev's stacks and the time
-  call bpf_get_current_pid_tgid
-  r7 = r0
-  r7 >>= 32
+  ${loadCurrent(o)}
   r9 = *(u32 *)(r6 +${o.prevPidOffset})
   if r9 == 0 goto switch_in
   ${o.tgid !== undefined ? `if r7 != ${u32(o.tgid)} goto switch_in` : ''}

@@ -6,6 +6,8 @@ import { assemble } from '../asm/index.js';
 import { Symbolizer } from '../symbols/resolver.js';
 import { foldStackCounts, readStackCounts, type StackErrors } from './collect.js';
 import { STACK_KEY, type StackSelection } from './programs.js';
+import { currentTaskLayout, type TaskLayout } from './task.js';
+import { BpfError, VerifierError } from '../sys/errors.js';
 import type { Link } from '../link/link.js';
 import type { ProgTypeName } from '../sys/names.js';
 import type { FoldedStack } from '../viz/folded.js';
@@ -82,6 +84,22 @@ export function loadProgram(type: ProgTypeName, name: string, text: string, maps
   const fds: Record<string, number> = { stacks: maps.stacks.fd.raw, counts: maps.counts.fd.raw };
   for (const [k, v] of Object.entries(maps.extra)) fds[k] = v.fd.raw;
   return Program.load({ type, name, instructions: assemble(text, { maps: fds, file: `<${name}>` }) });
+}
+
+/**
+ * Loads the program that reads the current task through its BTF pointer (cheaper per event); where
+ * the kernel has no BTF or refuses bpf_get_current_task_btf (before 5.11), the helper version.
+ */
+export function loadStackProgram(type: ProgTypeName, name: string, text: (task?: TaskLayout) => string, maps: SessionMaps): Program {
+  const task = currentTaskLayout();
+  if (task) {
+    try {
+      return loadProgram(type, name, text(task), maps);
+    } catch (e) {
+      if (!(e instanceof VerifierError) && !(e instanceof BpfError && e.code === 'EINVAL')) throw e;
+    }
+  }
+  return loadProgram(type, name, text(undefined), maps);
 }
 
 function abortError(signal: AbortSignal): unknown {

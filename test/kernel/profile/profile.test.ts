@@ -76,6 +76,9 @@ test('kernel-only stacks hold kernel frames only', async (t) => {
     for (const s of p.stacks) {
       assert.equal(s.frames[0], 'dd');
       for (const f of s.frames.slice(1)) {
+        // A stack whose slot in the stack map was taken by another one (bpf_get_stackid's
+        // EEXIST, more likely on a busy machine) is counted under a marker instead of frames.
+        if (f === '[lost kernel stack]') continue;
         assert.ok(f.endsWith('_[k]'), `kernel frame ${f}`);
         kernelFrames++;
       }

@@ -44,7 +44,7 @@ export type Other =
   | { kind: 'byte'; idx: number; op: string; val: number }
   | { kind: 'inbound' | 'outbound' }
   | { kind: 'ifindex'; n: number }
-  | { kind: 'vlan' | 'mpls' | 'pppoes' | 'geneve'; n?: number }
+  | { kind: 'vlan' | 'mpls' | 'pppoes' | 'geneve' | 'vxlan'; n?: number }
   | { kind: 'pppoed' }
   | { kind: 'llc'; sub?: string }
   | { kind: 'unsupported'; what: string; message: string };

@@ -74,6 +74,7 @@ const LLC_S_FMT = 1, LLC_U_FMT = 3, LLC_S_CMD_MASK = 0x0f, LLC_U_CMD_MASK = 0xef
 const LLC_S_SUBTYPES: Record<string, number> = { rr: 0x01, rnr: 0x05, rej: 0x09 };
 const LLC_U_SUBTYPES: Record<string, number> = { ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f, sabme: 0x6f, test: 0xe3, xid: 0xaf, frmr: 0x87 };
 const GENEVE_PORT = 6081;
+const VXLAN_PORT = 4789;
 const SKF_AD_OFF = -0x1000, SKF_AD_PKTTYPE = 4, SKF_AD_IFINDEX = 8, SKF_AD_VLAN_TAG = 44, SKF_AD_VLAN_TAG_PRESENT = 48;
 const PACKET_OUTGOING = 4;
 const OFFSET_NOT_SET = 0xffffffff;
@@ -143,7 +144,7 @@ class CodeGen {
   private offLinktype: AbsOffset = { isVariable: false, constantPart: 0, reg: -1 };
   private offNl = 0;
   private offNlNosnap = 0;
-  private isGeneve = false;
+  private isEncap = false;
   private isVlanVloffset = false;
   private labelStackDepth = 0;
   private vlanStackDepth = 0;
@@ -300,6 +301,7 @@ class CodeGen {
       case 'pppoed': return this.genLinktype(ETHERTYPE_PPPOED);
       case 'pppoes': return this.genPppoes(o.n ?? 0, o.n !== undefined);
       case 'geneve': return this.genGeneve(o.n ?? 0, o.n !== undefined);
+      case 'vxlan': return this.genVxlan(o.n ?? 0, o.n !== undefined);
       case 'llc': return this.genLlcSub(o.sub);
       case 'unsupported': return fail(o.message);
     }
@@ -519,7 +521,7 @@ class CodeGen {
   }
 
   private genPrevlinkhdrCheck(): Block | null {
-    if (this.isGeneve) return this.genGeneveLlCheck();
+    if (this.isEncap) return this.genEncapLlCheck();
     return null;
   }
 
@@ -527,7 +529,7 @@ class CodeGen {
     if (this.labelStackDepth > 0) return this.genMplsLinktype(llProto);
     switch (this.linktype) {
       case DLT_EN10MB: {
-        const b0 = !this.isGeneve ? this.genPrevlinkhdrCheck() : null;
+        const b0 = !this.isEncap ? this.genPrevlinkhdrCheck() : null;
         const b1 = this.genEtherLinktype(llProto);
         if (b0) genAnd(b0, b1);
         return b1;
@@ -1157,7 +1159,7 @@ class CodeGen {
     if (dir !== Q_DEFAULT) fail("direction applied to 'gateway'");
     if (proto !== Q_DEFAULT && proto !== Q_IP && proto !== Q_ARP && proto !== Q_RARP) fail(`'${PROTO_NAMES[proto]}' is not a valid qualifier for 'gateway'`);
     if (this.labelStackDepth) fail("'gateway' cannot be used within MPLS");
-    if (this.isGeneve) fail("'gateway' cannot be used within VXLAN or Geneve");
+    if (this.isEncap) fail("'gateway' cannot be used within VXLAN or Geneve");
     if (this.linktype !== DLT_EN10MB) fail(`'gateway' not supported on ${DLT_NAMES[this.linktype] ?? this.description()}`);
     const eaddr = this.opts.names.ether(name);
     if (!eaddr) fail(`unknown Ethernet address for '${name}'`);
@@ -1701,7 +1703,7 @@ class CodeGen {
     this.offPrevlinkhdr = { ...this.offLinkhdr };
     this.linktype = linktype;
     this.offLinkhdr = { isVariable, constantPart, reg };
-    this.isGeneve = false;
+    this.isEncap = false;
   }
 
   private genPppoes(sess: number, hasSess: boolean): Block {
@@ -1736,8 +1738,17 @@ class CodeGen {
   }
 
   private genGeneve(vni: number, hasVni: boolean): Block {
+    return this.genUdpEncap((v6) => this.genGeneveCheck(v6, vni, hasVni), () => this.genGeneveOffsets());
+  }
+
+  /**
+   * A UDP tunnel (geneve, vxlan), libpcap's way: each IP version's header test leaves the IP
+   * header length (plus any variable link prefix) in A, then `offsets` moves the link-layer
+   * offsets past the UDP and tunnel headers to the inner frame.
+   */
+  private genUdpEncap(check: (v6: boolean) => Block, offsets: () => Slist): Block {
     // IPv4: leave the IP header length in A and X.
-    let b0 = this.genGeneveCheck(false, vni, hasVni);
+    let b0 = check(false);
     const s4 = this.genLoadxIphdrlen();
     sappend(s4, newStmt(BPF_MISC | BPF_TXA));
     let b1 = newBlock(BPF_JMP | BPF_JEQ | BPF_X);
@@ -1745,7 +1756,7 @@ class CodeGen {
     genAnd(b0, b1);
     b0 = b1;
     // IPv6: the fixed 40-byte header.
-    const c6 = this.genGeneveCheck(true, vni, hasVni);
+    const c6 = check(true);
     let s6 = this.genAbsOffsetVarpart(this.offLinkpl);
     if (s6) {
       sappend(s6, newStmt(BPF_LD | BPF_IMM, 40));
@@ -1759,12 +1770,12 @@ class CodeGen {
     genAnd(c6, b1);
     genOr(b0, b1);
     b0 = b1;
-    const s = this.genGeneveOffsets();
+    const s = offsets();
     b1 = this.genTrue();
     sappend(s, b1.stmts);
     b1.stmts = s;
     genAnd(b0, b1);
-    this.isGeneve = true;
+    this.isEncap = true;
     return b1;
   }
 
@@ -1805,7 +1816,50 @@ class CodeGen {
     return s;
   }
 
-  private genGeneveLlCheck(): Block {
+  // VXLAN (RFC 7348): UDP to port 4789, an 8-byte header whose first byte has the I flag (and
+  // nothing else) set and whose bytes 4-6 are the VNI, then always an Ethernet frame.
+  private genVxlanCheck(v6: boolean, vni: number, hasVni: boolean): Block {
+    let b0 = this.genPort(VXLAN_PORT, IPPROTO_UDP, Q_DST, v6);
+    const rel = v6 ? OffRel.TRAN_IPV6 : OffRel.TRAN_IPV4;
+    let b1 = this.genCmp(rel, 8, BPF_B, 0x08);
+    genAnd(b0, b1);
+    b0 = b1;
+    if (hasVni) {
+      if (vni > 0xffffff) fail(`VXLAN VNI ${vni} greater than maximum 16777215`);
+      b1 = this.genMcmp(rel, 12, BPF_W, (vni << 8) >>> 0, 0xffffff00);
+      genAnd(b0, b1);
+      b0 = b1;
+    }
+    return b0;
+  }
+
+  private genVxlan(vni: number, hasVni: boolean): Block {
+    return this.genUdpEncap((v6) => this.genVxlanCheck(v6, vni, hasVni), () => this.genVxlanOffsets());
+  }
+
+  private genVxlanOffsets(): Slist {
+    // A holds the IP header length: add the link prefix, UDP header and VXLAN header.
+    const s = newStmt(BPF_ALU | BPF_ADD | BPF_K, this.offLinkpl.constantPart + this.offNl + 8);
+    sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_K, 8));
+    this.pushLinkhdr(DLT_EN10MB, true, 0, this.allocReg());
+    sappend(s, newStmt(BPF_ST, this.offLinkhdr.reg));
+    // The inner EtherType is the link type; two bytes on starts the inner payload.
+    sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_K, 12));
+    this.offLinktype.reg = this.allocReg();
+    this.offLinktype.isVariable = true;
+    this.offLinktype.constantPart = 0;
+    sappend(s, newStmt(BPF_ST, this.offLinktype.reg));
+    sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_K, 2));
+    sappend(s, newStmt(BPF_MISC | BPF_TAX));
+    this.offLinkpl.reg = this.allocReg();
+    this.offLinkpl.isVariable = true;
+    this.offLinkpl.constantPart = 0;
+    sappend(s, newStmt(BPF_STX, this.offLinkpl.reg));
+    this.offNl = 0;
+    return s;
+  }
+
+  private genEncapLlCheck(): Block {
     const s = newStmt(BPF_LD | BPF_MEM, this.offLinkhdr.reg);
     sappend(s, newStmt(BPF_LDX | BPF_MEM, this.offLinkpl.reg));
     const b0 = newBlock(BPF_JMP | BPF_JEQ | BPF_X);

@@ -28,7 +28,6 @@ export interface Edge {
   id: number;
   /** Branch opcode for the true edge, its negation for the false edge. */
   code: number;
-  edom: Uint32Array;
   succ: Block | null;
   pred: Block;
   next: Edge | null;
@@ -48,8 +47,6 @@ export interface Block {
   ef: Edge;
   head: Block;
   link: Block | null;
-  dom: Uint32Array;
-  closure: Uint32Array;
   inEdges: Edge | null;
   def: number;
   kill: number;
@@ -59,8 +56,6 @@ export interface Block {
   val: Uint32Array;
 }
 
-const EMPTY = new Uint32Array(0);
-
 export function newStmt(code: number, k = 0): Slist {
   return { s: { code, k: k >>> 0, jt: null, jf: null }, next: null };
 }
@@ -68,12 +63,12 @@ export function newStmt(code: number, k = 0): Slist {
 export function newBlock(code: number, k = 0): Block {
   const b = {
     id: 0, stmts: null, s: { code, k: k >>> 0, jt: null, jf: null }, mark: 0, longjt: 0, longjf: 0, level: 0,
-    offset: 0, sense: false, link: null, dom: EMPTY, closure: EMPTY, inEdges: null, def: 0, kill: 0,
+    offset: 0, sense: false, link: null, inEdges: null, def: 0, kill: 0,
     inUse: 0, outUse: 0, oval: 0, val: new Uint32Array(N_ATOMS),
   } as unknown as Block;
   b.head = b;
-  b.et = { id: 0, code: 0, edom: EMPTY, succ: null, pred: b, next: null };
-  b.ef = { id: 0, code: 0, edom: EMPTY, succ: null, pred: b, next: null };
+  b.et = { id: 0, code: 0, succ: null, pred: b, next: null };
+  b.ef = { id: 0, code: 0, succ: null, pred: b, next: null };
   return b;
 }
 

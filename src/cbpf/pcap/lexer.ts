@@ -43,7 +43,7 @@ const KEYWORDS: Record<string, string> = {
   less: 'LESS', greater: 'GREATER', byte: 'CBYTE', broadcast: 'TK_BROADCAST', multicast: 'TK_MULTICAST',
   and: 'AND', or: 'OR', not: '!',
   len: 'LEN', length: 'LEN', inbound: 'INBOUND', outbound: 'OUTBOUND', ifindex: 'IFINDEX',
-  vlan: 'VLAN', mpls: 'MPLS', pppoed: 'PPPOED', pppoes: 'PPPOES', geneve: 'GENEVE',
+  vlan: 'VLAN', mpls: 'MPLS', pppoed: 'PPPOED', pppoes: 'PPPOES', geneve: 'GENEVE', vxlan: 'VXLAN',
   lane: 'LANE', llc: 'LLC', metac: 'METAC', bcc: 'BCC', oam: 'OAM', oamf4: 'OAMF4', oamf4ec: 'OAMF4EC',
   oamf4sc: 'OAMF4SC', sc: 'SC', ilmic: 'ILMIC', vpi: 'VPI', vci: 'VCI', connectmsg: 'CONNECTMSG',
   metaconnect: 'METACONNECT',
@@ -102,6 +102,8 @@ function v6Forms(): RegExp[] {
 interface Rule {
   re: RegExp | RegExp[];
   make: (text: string) => Omit<Token, 'pos' | 'len'> | { error: string };
+  /** Every match has a ':' among hex digits, dots and colons (IPv6 forms): skipped when none follows. */
+  colon?: boolean;
 }
 
 const KEYWORD_RE = new RegExp(
@@ -139,8 +141,8 @@ const RULES: Rule[] = [
     re: [new RegExp(`${N}\\.${N}`, 'y'), new RegExp(`${N}\\.${N}\\.${N}`, 'y'), new RegExp(V4, 'y')],
     make: (t) => ({ kind: 'HID', text: t, value: 0 }),
   },
-  { re: v6Forms(), make: (t) => ({ kind: 'HID6', text: t, value: 0 }) },
-  { re: new RegExp(`${B}:+(?:${B}:+)+`, 'y'), make: (t) => ({ error: `bogus ethernet address ${t}` }) },
+  { re: v6Forms(), make: (t) => ({ kind: 'HID6', text: t, value: 0 }), colon: true },
+  { re: new RegExp(`${B}:+(?:${B}:+)+`, 'y'), make: (t) => ({ error: `bogus ethernet address ${t}` }), colon: true },
   { re: /[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/y, make: (t) => ({ kind: 'ID', text: t, value: 0 }) },
   { re: /\\[^ !()\n\t]+/y, make: (t) => ({ kind: 'ID', text: t.slice(1), value: 0 }) },
 ];
@@ -184,7 +186,19 @@ export function tokenize(src: string): Token[] {
     }
     let bestText: string | undefined;
     let bestRule: Rule | undefined;
+    // The IPv6 forms are most of the patterns; they cannot match without a ':' ahead.
+    let colon = false;
+    for (let j = i; j < src.length; j++) {
+      const ch = src.charCodeAt(j);
+      if (ch === 0x3a) {
+        colon = true;
+        break;
+      }
+      const hexOrDot = (ch >= 0x30 && ch <= 0x39) || (ch >= 0x41 && ch <= 0x46) || (ch >= 0x61 && ch <= 0x66) || ch === 0x2e;
+      if (!hexOrDot) break;
+    }
     for (const rule of RULES) {
+      if (rule.colon && !colon) continue;
       const t = longest(rule.re, src, i);
       if (t !== undefined && t.length > 0 && (bestText === undefined || t.length > bestText.length)) {
         bestText = t;

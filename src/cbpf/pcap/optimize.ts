@@ -3,7 +3,17 @@
 // jump threading over edge dominators and the or/and "pullup" of repeated tests; then merging of
 // identical blocks. Following libpcap step by step is what makes `bpfkit filter -d` print the
 // program `tcpdump -d` prints.
+//
+// The passes are libpcap's, the data structures are not: libpcap's bitsets and scans make each
+// pass quadratic in the filter's size (seconds to minutes for hundreds of hosts). Here
+// dominators are trees (domtree.ts), jump threading asks an index of dominating edges
+// (fold-index.ts), the pullups walk remembered stretches (chains.ts) and value numbering uses a
+// flat hash table (triple-table.ts); each answers what libpcap's scan finds.
 import { type Block, type Edge, type Slist, sappend } from './ir.js';
+import { FoldIndex } from './fold-index.js';
+import { DomTree } from './domtree.js';
+import { TripleTable } from './triple-table.js';
+import { Chains, type Variant } from './chains.js';
 
 // Local copies of the IR's constants and accessors: this is the compiler's hot loop.
 const NOP = -1;
@@ -50,13 +60,7 @@ const unMarkAll = (ic: Icode) => {
   ic.curMark += 1;
 };
 
-const setMember = (p: Uint32Array, a: number) => (p[a >>> 5] & ((1 << (a & 31)) >>> 0)) !== 0;
-const setInsert = (p: Uint32Array, a: number) => {
-  p[a >>> 5] |= 1 << (a & 31);
-};
-const setIntersect = (a: Uint32Array, b: Uint32Array) => {
-  for (let i = 0; i < a.length; i++) a[i] &= b[i];
-};
+const JEQ_K = 0x15;
 
 function atomuse(code: number, k: number): number {
   if (code === NOP) return -1;
@@ -96,29 +100,33 @@ function atomdef(code: number, k: number): number {
   return -1;
 }
 
-// A slot holding a successor: the jt or jf field of a block (C's `struct block **`).
-type Slot = { b: Block; t: boolean };
-const slotGet = (s: Slot) => (s.t ? s.b.et.succ : s.b.ef.succ);
-const slotSet = (s: Slot, v: Block | null) => {
-  if (s.t) s.b.et.succ = v;
-  else s.b.ef.succ = v;
-};
-
 class Optimizer {
   private blocks: Block[] = [];
-  private edges: Edge[] = [];
   private levels: (Block | null)[] = [];
-  private nodewords = 0;
-  private allDom = new Uint32Array(0);
-  private allEdom = new Uint32Array(0);
-  private edgewords = 0;
+  private stack: Block[] = [];
+  private stackState = new Uint8Array(0);
+  // libpcap keeps a bitset of dominators per block and per edge and intersects them over the
+  // whole graph on every pass: quadratic in the filter's size. The same sets are the paths to
+  // the root of two trees (immediate dominators of blocks, of edges), which are linear to build.
+  // Blocks: idom, depth, and DFS entry/exit numbers of the tree for O(1) "a dominates b".
+  private btree = new DomTree(0);
+  private bpre = new Int32Array(0);
+  private bpost = new Int32Array(0);
+  private bpass = new Int32Array(0);
+  private pass = 0;
+  // Edges: the tree of immediate dominating edges, and the index opt_j asks (fold-index.ts).
+  // Edge ids are 0..2n-1; 2n is a virtual root above the root's two edges.
+  private etree = new DomTree(0);
+  private eroot = 0;
+  private eacc = new Int32Array(0);
+  private fold = new FoldIndex(0);
   private done = false;
   private nonBranchMovement = false;
   // Value numbering.
-  private table = new Map<number, Map<number, number>>();
+  private table = new TripleTable();
   private curval = 0;
-  private isConst: boolean[] = [];
-  private constVal: number[] = [];
+  private isConst = new Uint8Array(1024);
+  private constVal = new Uint32Array(1024);
 
   constructor(private readonly ic: Icode) {}
 
@@ -145,22 +153,23 @@ class Optimizer {
       stack.push(JF(p), JT(p));
     }
     const n = this.blocks.length;
-    this.edges = new Array(2 * n);
     this.levels = new Array(n).fill(null);
-    this.edgewords = Math.floor((2 * n) / 32) + 1;
-    this.nodewords = Math.floor(n / 32) + 1;
-    this.allDom = new Uint32Array(n * this.nodewords);
-    this.allEdom = new Uint32Array(2 * n * this.edgewords);
+    this.stack = new Array(n).fill(null);
+    this.stackState = new Uint8Array(n);
+    this.btree = new DomTree(n);
+    this.bpre = new Int32Array(n);
+    this.bpost = new Int32Array(n);
+    this.bpass = new Int32Array(n);
+    this.etree = new DomTree(2 * n + 1);
+    this.eroot = 2 * n;
+    this.etree.setRoot(this.eroot);
+    this.eacc = new Int32Array(n);
+    this.fold = new FoldIndex(n);
+    this.chains = new Chains(n);
     for (let i = 0; i < n; i++) {
       const b = this.blocks[i];
-      // Views into two shared buffers, so that resetting every set is one fill.
-      b.dom = this.allDom.subarray(i * this.nodewords, (i + 1) * this.nodewords);
-      b.et.edom = this.allEdom.subarray(2 * i * this.edgewords, (2 * i + 1) * this.edgewords);
-      b.ef.edom = this.allEdom.subarray((2 * i + 1) * this.edgewords, (2 * i + 2) * this.edgewords);
       b.et.id = i;
-      this.edges[i] = b.et;
       b.ef.id = n + i;
-      this.edges[n + i] = b.ef;
       b.et.pred = b;
       b.ef.pred = b;
     }
@@ -172,9 +181,9 @@ class Optimizer {
       this.done = true;
       this.nonBranchMovement = false;
       this.findLevels();
-      this.findDom();
+      // Only the branch passes (jump threading, pullups) look at dominators.
+      if (!doStmts) this.findDom();
       this.findUd();
-      this.findEdom();
       this.optBlks(doStmts);
       if (this.done) break;
       if (this.nonBranchMovement) loopCount = 0;
@@ -188,31 +197,32 @@ class Optimizer {
 
   private findLevels(): void {
     this.levels.fill(null);
-    unMarkAll(this.ic);
-    // Post-order (true subtree, false subtree, then the block), with an explicit stack.
-    const stack: { b: Block; state: number }[] = [];
-    const enter = (b: Block) => {
-      if (isMarked(this.ic, b)) return;
-      mark(this.ic, b);
-      b.link = null;
-      stack.push({ b, state: 0 });
-    };
-    enter(this.ic.root);
-    while (stack.length) {
-      const f = stack[stack.length - 1];
-      const jt = JT(f.b);
-      if (jt && f.state === 0) {
-        f.state = 1;
-        enter(jt);
+    const ic = this.ic;
+    unMarkAll(ic);
+    // Post-order (true subtree, false subtree, then the block), with an explicit stack; a
+    // block's state says which of its successors comes next.
+    const stack = this.stack;
+    const state = this.stackState;
+    let sp = 0;
+    const root = ic.root;
+    mark(ic, root);
+    root.link = null;
+    stack[sp] = root;
+    state[sp++] = 0;
+    while (sp > 0) {
+      const b = stack[sp - 1];
+      const jt = JT(b);
+      if (jt && state[sp - 1] < 2) {
+        const c = state[sp - 1]++ === 0 ? jt : JF(b)!;
+        if (!isMarked(ic, c)) {
+          mark(ic, c);
+          c.link = null;
+          stack[sp] = c;
+          state[sp++] = 0;
+        }
         continue;
       }
-      if (jt && f.state === 1) {
-        f.state = 2;
-        enter(JF(f.b)!);
-        continue;
-      }
-      stack.pop();
-      const b = f.b;
+      sp--;
       const level = jt ? Math.max(jt.level, JF(b)!.level) + 1 : 0;
       b.level = level;
       b.link = this.levels[level];
@@ -220,37 +230,90 @@ class Optimizer {
     }
   }
 
+  // Dominators of blocks and of edges, as trees, from one walk over the levels (every
+  // predecessor of a block sits on a higher level, so it is done before the block).
+  // Dom(b) = {b} + the intersection of Dom(p) over b's predecessors p: the parent of b in the
+  // tree is the nearest common ancestor of its predecessors. Likewise the edges into b give
+  // the dominating edge of both edges out of b.
   private findDom(): void {
-    this.allDom.fill(0xffffffff);
     const root = this.ic.root;
-    root.dom.fill(0);
+    const btree = this.btree;
+    const etree = this.etree;
+    const idom = btree.parent;
+    const eacc = this.eacc;
+    const pass = ++this.pass;
+    const bpass = this.bpass;
     for (let level = root.level; level >= 0; --level) {
       for (let b = this.levels[level]; b; b = b.link) {
-        setInsert(b.dom, b.id);
+        const id = b.id;
+        bpass[id] = pass;
+        let e: number;
+        if (b === root) {
+          btree.setRoot(id);
+          e = this.eroot;
+        } else {
+          btree.setParent(id, idom[id]);
+          e = eacc[id];
+        }
+        etree.setParent(b.et.id, e);
+        etree.setParent(b.ef.id, e);
         const jt = JT(b);
         if (!jt) continue;
-        setIntersect(jt.dom, b.dom);
-        setIntersect(JF(b)!.dom, b.dom);
+        const jf = JF(b)!;
+        // The first predecessor to reach a block starts its accumulators; bpass tells.
+        if (bpass[jt.id] !== pass) {
+          bpass[jt.id] = pass;
+          idom[jt.id] = id;
+          eacc[jt.id] = b.et.id;
+        } else {
+          idom[jt.id] = btree.lca(idom[jt.id], id);
+          eacc[jt.id] = etree.lca(eacc[jt.id], b.et.id);
+        }
+        if (bpass[jf.id] !== pass) {
+          bpass[jf.id] = pass;
+          idom[jf.id] = id;
+          eacc[jf.id] = b.ef.id;
+        } else {
+          idom[jf.id] = btree.lca(idom[jf.id], id);
+          eacc[jf.id] = etree.lca(eacc[jf.id], b.ef.id);
+        }
       }
     }
+    this.numberDomTree();
   }
 
-  private findEdom(): void {
-    this.allEdom.fill(0xffffffff);
+  // Entry and exit numbers of a depth-first walk of the block dominator tree.
+  private numberDomTree(): void {
     const root = this.ic.root;
-    root.et.edom.fill(0);
-    root.ef.edom.fill(0);
-    const propedom = (ep: Edge) => {
-      setInsert(ep.edom, ep.id);
-      if (ep.succ) {
-        setIntersect(ep.succ.et.edom, ep.edom);
-        setIntersect(ep.succ.ef.edom, ep.edom);
-      }
-    };
+    const n = this.blocks.length;
+    const first = new Int32Array(n).fill(-1);
+    const next = new Int32Array(n);
+    const idom = this.btree.parent;
     for (let level = root.level; level >= 0; --level) {
       for (let b = this.levels[level]; b; b = b.link) {
-        propedom(b.et);
-        propedom(b.ef);
+        if (b === root) continue;
+        const p = idom[b.id];
+        next[b.id] = first[p];
+        first[p] = b.id;
+      }
+    }
+    const pre = this.bpre;
+    const post = this.bpost;
+    const stack = new Int32Array(n);
+    let sp = 0;
+    let counter = 0;
+    stack[sp++] = root.id;
+    pre[root.id] = counter++;
+    while (sp > 0) {
+      const top = stack[sp - 1];
+      const c = first[top];
+      if (c >= 0) {
+        first[top] = next[c];
+        pre[c] = counter++;
+        stack[sp++] = c;
+      } else {
+        post[top] = counter;
+        sp--;
       }
     }
   }
@@ -275,23 +338,25 @@ class Optimizer {
   private initVal(): void {
     this.curval = 0;
     this.table.clear();
-    this.isConst = [];
-    this.constVal = [];
   }
 
   private F(code: number, v0: number, v1: number): number {
-    // code < 2^8 and v0 < 2^32, so code * 2^32 + v0 is exact in a double.
-    const k1 = code * 4294967296 + v0;
-    let inner = this.table.get(k1);
-    if (!inner) this.table.set(k1, (inner = new Map()));
-    const found = inner.get(v1);
-    if (found !== undefined) return found;
+    const found = this.table.get(code, v0, v1);
+    if (found !== 0) return found;
     const val = ++this.curval;
-    inner.set(v1, val);
+    this.table.set(code, v0, v1, val);
+    if (val >= this.isConst.length) {
+      const isConst = new Uint8Array(2 * val);
+      isConst.set(this.isConst);
+      this.isConst = isConst;
+      const constVal = new Uint32Array(2 * val);
+      constVal.set(this.constVal);
+      this.constVal = constVal;
+    }
     if (BPF_MODE(code) === BPF_IMM && (BPF_CLASS(code) === BPF_LD || BPF_CLASS(code) === BPF_LDX)) {
       this.constVal[val] = v0 >>> 0;
-      this.isConst[val] = true;
-    }
+      this.isConst[val] = 1;
+    } else this.isConst[val] = 0;
     return val;
   }
 
@@ -300,7 +365,8 @@ class Optimizer {
   }
 
   private isK(v: number): boolean {
-    return this.isConst[v] === true;
+    // Value 0 is "unknown"; numbers above curval belong to an earlier pass.
+    return v !== 0 && v <= this.curval && this.isConst[v] === 1;
   }
 
   private changed(): void {
@@ -595,9 +661,12 @@ class Optimizer {
     }
   }
 
+  private lastDef: (Slist | null)[] = new Array(N_ATOMS).fill(null);
+
   private optDeadstores(b: Block): void {
-    const last: (Slist | null)[] = new Array(N_ATOMS).fill(null);
-    const dead = (s: Slist) => {
+    const last = this.lastDef;
+    last.fill(null);
+    for (let s = b.stmts; s; s = s.next) {
       const use = atomuse(s.s.code, s.s.k);
       if (use >= 0) {
         if (use === AX_ATOM) {
@@ -614,10 +683,15 @@ class Optimizer {
         }
         last[def] = s;
       }
-    };
-    for (let s = b.stmts; s; s = s.next) dead(s);
-    // The branch statement itself: wrap it so that it can be recorded like the others.
-    dead({ s: b.s, next: null });
+    }
+    // The branch statement uses atoms and defines none.
+    const use = atomuse(b.s.code, b.s.k);
+    if (use >= 0) {
+      if (use === AX_ATOM) {
+        last[X_ATOM] = null;
+        last[A_ATOM] = null;
+      } else last[use] = null;
+    }
     for (let atom = 0; atom < N_ATOMS; ++atom) {
       const l = last[atom];
       if (l && !ATOMELEM(b.outUse, atom)) {
@@ -665,22 +739,9 @@ class Optimizer {
     }
   }
 
-  // Edges that fold_edge() can match, by branch opcode and A value: libpcap tries every
-  // dominating edge in id order; only these can give a target, so trying just them, in the
-  // same order, finds the same one.
-  private edgeIndex = new Map<string, Uint32Array>();
-
-  private buildEdgeIndex(): void {
-    this.edgeIndex.clear();
-    for (let k = 0; k < this.edges.length; k++) {
-      const e = this.edges[k];
-      const key = `${Math.abs(e.code)},${e.pred.val[A_ATOM]}`;
-      let set = this.edgeIndex.get(key);
-      if (!set) this.edgeIndex.set(key, (set = new Uint32Array(this.edgewords)));
-      setInsert(set, k);
-    }
-  }
-
+  // opt_j: libpcap scans the edges dominating ep in id order and takes the first whose
+  // fold_edge() gives a target without a use conflict; the smallest id over the kinds that give
+  // an acceptable target is that same edge.
   private optJ(ep: Edge): void {
     const succ = ep.succ!;
     if (!JT(succ)) return;
@@ -690,26 +751,32 @@ class Optimizer {
         ep.succ = JT(succ);
       }
     }
-    top: for (;;) {
+    for (;;) {
       const child = ep.succ!;
-      const cand = this.edgeIndex.get(`${child.s.code},${child.val[A_ATOM]}`);
-      if (!cand) return;
-      const edom = ep.edom;
-      for (let i = 0; i < this.edgewords; ++i) {
-        let x = (edom[i] & cand[i]) >>> 0;
-        while (x !== 0) {
-          const bit = 31 - Math.clz32(x & -x);
-          x = (x & ~(1 << bit)) >>> 0;
-          const target = foldEdge(child, this.edges[bit + i * 32]);
-          if (target && !useConflict(ep.pred, target)) {
-            this.done = false;
-            ep.succ = target;
-            if (JT(target)) continue top;
-            return;
-          }
+      const jt = JT(child);
+      if (!jt) return;
+      const jf = JF(child)!;
+      const code = child.s.code;
+      const aval = child.val[A_ATOM];
+      const oval = child.oval;
+      let best = Infinity;
+      let target: Block | null = null;
+      if (!useConflict(ep.pred, jt)) {
+        best = this.fold.smallest(ep, code, true, aval, oval);
+        if (best !== Infinity) target = jt;
+      }
+      if (!useConflict(ep.pred, jf)) {
+        let id = this.fold.smallest(ep, code, false, aval, oval);
+        if (code === JEQ_K) id = Math.min(id, this.fold.smallestOtherJeq(ep, aval, oval));
+        if (id < best) {
+          best = id;
+          target = jf;
         }
       }
-      return;
+      if (!target) return;
+      this.done = false;
+      ep.succ = target;
+      if (!JT(target)) return;
     }
   }
 
@@ -721,46 +788,78 @@ class Optimizer {
     this.pullup(b, true);
   }
 
+  // The graph as arrays, with remembered runs of same-key tests (chains.ts), for the pullups.
+  private chains = new Chains(0);
+
+  private setSucc(b: Block, t: boolean, v: Block | null): void {
+    if (t) b.et.succ = v;
+    else b.ef.succ = v;
+    this.chains.setSucc(b.id, t, v ? v.id : -1);
+  }
+
   // or_pullup (and = false) walks false branches and compares true targets; and_pullup the reverse.
+  // A "slot" (C's struct block **) is a block and which of its two successors.
   private pullup(b: Block, and: boolean): void {
     let ep = b.inEdges;
     if (!ep) return;
     const val = ep.pred.val[A_ATOM];
     for (ep = ep.next; ep; ep = ep.next) if (val !== ep.pred.val[A_ATOM]) return;
-    const same = (x: Block) => (and ? JF(x) === JF(b) : JT(x) === JT(b));
+    const chains = this.chains;
+    const succT = chains.succT;
+    const succF = chains.succF;
+    const aval = chains.aval;
+    const v: Variant = and ? 1 : 0;
+    const runLast = chains.last[v];
+    const runMin = chains.min[v];
+    const runMax = chains.max[v];
+    const bpass = this.bpass;
+    const bpre = this.bpre;
+    const pass = this.pass;
+    // "b dominates d" is lo <= pre(d) < hi; blocks not reached this pass count as dominated
+    // (libpcap's sets start full).
+    const lo = bpre[b.id];
+    const hi = this.bpost[b.id];
+    const walk = and ? succT : succF;
+    const cmp = and ? succF : succT;
+    const common = cmp[b.id];
     const first = b.inEdges!.pred;
-    let diffp: Slot = JT(first) === b ? { b: first, t: true } : { b: first, t: false };
+    let diffB = first.id;
+    let diffT = JT(first) === b;
     let atTop = true;
+    let d: number;
     for (;;) {
-      const d = slotGet(diffp);
-      if (!d) return;
-      if (!same(d)) return;
-      if (!setMember(d.dom, b.id)) return;
-      if (d.val[A_ATOM] !== val) break;
-      diffp = { b: d, t: and };
+      d = diffT ? succT[diffB] : succF[diffB];
+      if (d < 0) return;
+      if (cmp[d] !== common) return;
+      if (bpass[d] === pass && (bpre[d] < lo || bpre[d] >= hi)) return;
+      if (aval[d] !== val) break;
+      // The rest of d's run passes the same tests but the dominance one: take it whole.
+      chains.run(v, d);
+      if (runMin[d] < lo || runMax[d] >= hi) return;
+      diffB = runLast[d];
+      diffT = and;
       atTop = false;
     }
-    let samep: Slot = { b: slotGet(diffp)!, t: and };
+    let sameB = d;
+    let pull: number;
     for (;;) {
-      const sm = slotGet(samep);
-      if (!sm) return;
-      if (!same(sm)) return;
-      if (!setMember(sm.dom, b.id)) return;
-      if (sm.val[A_ATOM] === val) break;
-      samep = { b: sm, t: and };
+      pull = walk[sameB];
+      if (pull < 0) return;
+      if (cmp[pull] !== common) return;
+      if (bpass[pull] === pass && (bpre[pull] < lo || bpre[pull] >= hi)) return;
+      if (aval[pull] === val) break;
+      chains.run(v, pull);
+      if (runMin[pull] < lo || runMax[pull] >= hi) return;
+      sameB = runLast[pull];
     }
-    const pull = slotGet(samep)!;
-    slotSet(samep, and ? JT(pull) : JF(pull));
-    if (and) pull.et.succ = slotGet(diffp);
-    else pull.ef.succ = slotGet(diffp);
+    const blocks = this.blocks;
+    const pb = blocks[pull];
+    this.setSucc(blocks[sameB], and, and ? JT(pb) : JF(pb));
+    const db = blocks[diffB];
+    this.setSucc(pb, and, diffT ? JT(db) : JF(db));
     if (atTop) {
-      for (let e = b.inEdges; e; e = e.next) {
-        if (JT(e.pred) === b) e.pred.et.succ = pull;
-        else e.pred.ef.succ = pull;
-      }
-    } else {
-      slotSet(diffp, pull);
-    }
+      for (let e = b.inEdges; e; e = e.next) this.setSucc(e.pred, JT(e.pred) === b, pb);
+    } else this.setSucc(db, diffT, pb);
     this.done = false;
   }
 
@@ -770,7 +869,7 @@ class Optimizer {
     this.findInedges();
     for (let i = maxlevel; i >= 0; --i) for (let p = this.levels[i]; p; p = p.link) this.optBlk(p, doStmts);
     if (doStmts) return;
-    this.buildEdgeIndex();
+    this.fold.build(this.levels, maxlevel, this.etree.parent, this.blocks);
     for (let i = 1; i <= maxlevel; ++i) {
       for (let p = this.levels[i]; p; p = p.link) {
         this.optJ(p.et);
@@ -778,6 +877,7 @@ class Optimizer {
       }
     }
     this.findInedges();
+    this.chains.begin(this.blocks, this.bpre, this.bpass, this.pass);
     for (let i = 1; i <= maxlevel; ++i) {
       for (let p = this.levels[i]; p; p = p.link) {
         this.orPullup(p);
@@ -836,29 +936,32 @@ function thisOp(s: Slist | null): Slist | null {
   return s;
 }
 
+// Adds to `use` the atoms a statement reads that the block has not defined before it.
+function noteUse(use: number, def: number, atom: number): number {
+  if (atom < 0) return use;
+  if (atom === AX_ATOM) {
+    if (!ATOMELEM(def, X_ATOM)) use |= ATOMMASK(X_ATOM);
+    if (!ATOMELEM(def, A_ATOM)) use |= ATOMMASK(A_ATOM);
+  } else if (atom < N_ATOMS) {
+    if (!ATOMELEM(def, atom)) use |= ATOMMASK(atom);
+  } else throw new OptimizeError(`bad atom ${atom}`);
+  return use;
+}
+
 function computeLocalUd(b: Block): void {
   let def = 0;
   let use = 0;
   let killed = 0;
-  const noteUse = (atom: number) => {
-    if (atom < 0) return;
-    if (atom === AX_ATOM) {
-      if (!ATOMELEM(def, X_ATOM)) use |= ATOMMASK(X_ATOM);
-      if (!ATOMELEM(def, A_ATOM)) use |= ATOMMASK(A_ATOM);
-    } else if (atom < N_ATOMS) {
-      if (!ATOMELEM(def, atom)) use |= ATOMMASK(atom);
-    } else throw new OptimizeError(`bad atom ${atom}`);
-  };
   for (let s = b.stmts; s; s = s.next) {
     if (s.s.code === NOP) continue;
-    noteUse(atomuse(s.s.code, s.s.k));
+    use = noteUse(use, def, atomuse(s.s.code, s.s.k));
     const atom = atomdef(s.s.code, s.s.k);
     if (atom >= 0) {
       if (!ATOMELEM(use, atom)) killed |= ATOMMASK(atom);
       def |= ATOMMASK(atom);
     }
   }
-  if (BPF_CLASS(b.s.code) === BPF_JMP) noteUse(atomuse(b.s.code, b.s.k));
+  if (BPF_CLASS(b.s.code) === BPF_JMP) use = noteUse(use, def, atomuse(b.s.code, b.s.k));
   b.def = def >>> 0;
   b.kill = killed >>> 0;
   b.inUse = use >>> 0;

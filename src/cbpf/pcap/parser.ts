@@ -387,8 +387,9 @@ class Parser {
       case 'VLAN':
       case 'MPLS':
       case 'PPPOES':
-      case 'GENEVE': {
-        const kind = t.text.toLowerCase() as 'vlan' | 'mpls' | 'pppoes' | 'geneve';
+      case 'GENEVE':
+      case 'VXLAN': {
+        const kind = t.text.toLowerCase() as 'vlan' | 'mpls' | 'pppoes' | 'geneve' | 'vxlan';
         const n = this.optPnum();
         return this.other(start, n === undefined ? { kind } : { kind, n });
       }

@@ -23,7 +23,7 @@ const NOTIFY = '__BPFTRACE_NOTIFY_PROBES_ATTACHED';
 /** What this bpfkit build answers for REQUIRES_FEATURE (probed facts of this kernel and of bpfkit). */
 const FEATURES: Record<string, boolean> = {
   loop: true, btf: true, probe_read_kernel: true, signal: true, uprobe_refcount: true, libpath_resolv: true,
-  kfunc: false, dpath: false, 'iter:task': false, 'iter:task_file': false, dwarf: false, aot: false, kprobe_multi: false, skboutput: false,
+  kfunc: false, dpath: false, 'iter:task': false, 'iter:task_file': false, dwarf: true, aot: false, kprobe_multi: false, skboutput: false,
 };
 
 export interface RuntimeTest {

@@ -11,6 +11,7 @@ import type { TracepointFormat } from '../sys/tracefs.js';
 import { TraceError, fromBinary, toBinary } from './diagnostics.js';
 import { globMatch, hasWildcard } from './attachpoint.js';
 import { StructRegistry, tracepointStructName } from './structs.js';
+import type { DwarfTypes } from './dwarf-types.js';
 import { validateFormat } from './output/printf.js';
 import { T, type SizedType, type AddrSpace, type Struct, typeName, kindName, typeEquals, sameType, fitsInto, withSize, withAs, isAggregate, isByteArray, STRING_SIZE, COMM_SIZE, MAX_STACK_SIZE, DEFAULT_STACK_SIZE } from './types.js';
 
@@ -37,6 +38,10 @@ export interface CheckOptions {
   features?: Partial<Record<'sendSignal' | 'overrideReturn' | 'dPath' | 'currentCgroupId' | 'kfunc' | 'loop' | 'skbOutput' | 'iterTask' | 'iterTaskFile', boolean>>;
   /** Kernel functions that can be traced (kprobe "not traceable" warning); no warning when absent. */
   isTraceable?: (func: string) => boolean;
+  /** DWARF types of a uprobe's binary (`args->NAME`, struct casts), or undefined when it has none. */
+  dwarf?: (binary: string) => DwarfTypes | undefined;
+  /** Functions of a binary that a wildcard uprobe may match. */
+  uprobeFunctions?: (binary: string) => string[];
   /** Resolves a uaddr() symbol in a binary: its size in bytes, or undefined. */
   resolveUserSymbol?: (binary: string, symbol: string) => { size: number } | undefined;
 }
@@ -135,6 +140,16 @@ export function check(program: A.ProgramNode, opts: CheckOptions = {}): A.Checke
   };
   const structs = new StructRegistry(opts.btf);
   for (const def of program.structDefinitions) structs.addDefinition(def.text);
+  // As bpftrace's FieldAnalyser: the DWARF of every uprobe binary names the structs of casts.
+  if (opts.dwarf) {
+    for (const probe of program.probes) {
+      for (const ap of probe.attachPoints) {
+        if ((ap.provider !== 'uprobe' && ap.provider !== 'uretprobe') || !ap.target || hasWildcard(ap.target)) continue;
+        const t = dwarfOf(opts, ap.target);
+        if (t) structs.addDwarf(t);
+      }
+    }
+  }
 
   // bpftrace's TracepointFormatParser runs before semantic analysis.
   const tpDiags: A.Diagnostic[] = [];
@@ -199,6 +214,8 @@ class Analyser {
   private mapKey = new Map<string, MapKey>();
   private lhistArgs = new Map<string, { min: number; max: number; step: number }>();
   private apArgs = new Map<string, SizedType>();
+  /** Resolving a uprobe's parameters failed (no DWARF, mixed arguments): `args->x` reports that, not a missing parameter. */
+  private noDebuginfo = false;
   private readonly strlen: number;
   private readonly params: string[];
 
@@ -268,6 +285,63 @@ class Analyser {
       maps.set(name, { name, keyTypes: this.mapKey.get(name)?.args ?? [], valueType, lhist: this.lhistArgs.get(name) });
     }
     return { program: this.program, maps, variables: this.variables, resources: collectResources(this.program), warnings, params: this.params };
+  }
+
+  /**
+   * bpftrace's FieldAnalyser::resolve_args for uprobes: the parameters of the probed function from
+   * the binary's DWARF; with a wildcard, every match must have the same parameter names.
+   */
+  private resolveUprobeArgs(): void {
+    this.apArgs = new Map();
+    this.noDebuginfo = false;
+    const sameNames = (a: Map<string, SizedType>, b: Map<string, SizedType>): boolean => {
+      const ka = [...a.keys()].sort();
+      const kb = [...b.keys()].sort();
+      return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+    };
+    let stored: Map<string, SizedType> | undefined;
+    const lookup = (n: string) => this.structs.lookup(n);
+    for (const ap of this.probe.attachPoints) {
+      if (probeType(ap.provider) !== 'uprobe') continue;
+      let args = new Map<string, SizedType>();
+      if (hasWildcard(ap.func) || hasWildcard(ap.target)) {
+        const dw = hasWildcard(ap.target) ? undefined : dwarfOf(this.opts, ap.target);
+        const funcs = hasWildcard(ap.target) ? [] : (this.opts.uprobeFunctions?.(ap.target) ?? []).filter((f) => globMatch(ap.func, f)).sort();
+        let first = true;
+        let mixed = false;
+        for (const f of funcs) {
+          if (!dw) {
+            // Reported as the analysis starts (bpftrace's FieldAnalyser runs before it), once per match.
+            if (this.pass === 1) this.warnings.push({ severity: 'WARNING', message: `No debuginfo found for ${ap.target}`, loc: ap.loc });
+            continue;
+          }
+          const a = dw.args(f, lookup);
+          if (first) args = a;
+          else if (!sameNames(a, args)) {
+            this.error(ap.loc, 'Probe has attach points with mixed arguments');
+            this.noDebuginfo = true;
+            mixed = true;
+            break;
+          }
+          first = false;
+        }
+        if (mixed) continue;
+      } else {
+        const dw = dwarfOf(this.opts, ap.target);
+        if (dw) args = dw.args(ap.func, lookup);
+        else {
+          this.error(ap.loc, `No debuginfo found for ${ap.target}`);
+          this.noDebuginfo = true;
+        }
+      }
+      if (stored && !sameNames(stored, args)) {
+        this.error(ap.loc, 'Probe has attach points with mixed arguments');
+        this.noDebuginfo = true;
+      }
+      stored ??= args;
+      this.apArgs = args;
+    }
+    if (stored) this.apArgs = stored;
   }
 
   private singleProviderType(): ProbeType {
@@ -706,6 +780,7 @@ class Analyser {
       } else if (type === 'kfunc' || type === 'kretfunc') {
         b.type = { ...T.pointer(T.record('struct kfunc'), 'kernel'), ctx: true, isFuncarg: true };
       } else if (type === 'uprobe') {
+        this.resolveUprobeArgs();
         b.type = { ...T.pointer(T.record('struct uprobe_args'), 'user'), ctx: true, isFuncarg: true };
       } else {
         this.error(b.loc, `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${type} used here)`);
@@ -916,7 +991,7 @@ class Analyser {
       if (t) {
         acc.type = withAs(t, type.as);
         if (this.final() && t.type === 'none') this.error(acc.loc, `${fieldText} has unsupported type`);
-      } else this.error(acc.loc, `Can't find function parameter ${fieldText}`);
+      } else if (!this.noDebuginfo) this.error(acc.loc, `Can't find function parameter ${fieldText}`);
       return;
     }
     if (type.type === 'tuple') {
@@ -1548,6 +1623,14 @@ function isIPv6(a: string): boolean {
     else return false;
   }
   return dbl.length === 2 ? count < 8 : count === 8;
+}
+
+function dwarfOf(opts: CheckOptions, binary: string): DwarfTypes | undefined {
+  try {
+    return opts.dwarf?.(binary);
+  } catch {
+    return undefined; // unreadable DWARF is no DWARF, as libdw's dwfl_nextcu failing
+  }
 }
 
 /** kfunc arguments from the BTF prototype of the traced function (`args->name`, `retval`). */

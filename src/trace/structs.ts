@@ -5,6 +5,7 @@
 import type { Btf } from '../btf/btf.js';
 import type { TracepointFormat } from '../sys/tracefs.js';
 import { T, type Field, type SizedType, type Struct, alignmentOf } from './types.js';
+import type { DwarfTypes } from './dwarf-types.js';
 
 /** C integer type names and typedefs every kernel has, as [bits, signed]. */
 const C_INTS: Record<string, [number, boolean]> = {
@@ -32,7 +33,14 @@ export class StructRegistry {
   private structs = new Map<string, Struct | null>();
   private enums = new Map<string, bigint>();
 
+  private dwarfSources: DwarfTypes[] = [];
+
   constructor(private readonly btf?: Btf) {}
+
+  /** Types of a uprobe's binary: consulted after script definitions and before kernel BTF, as bpftrace does. */
+  addDwarf(source: DwarfTypes): void {
+    if (!this.dwarfSources.includes(source)) this.dwarfSources.push(source);
+  }
 
   /** A script enum constant (bpftrace types them as uint64). */
   enumValue(name: string): bigint | undefined {
@@ -55,6 +63,13 @@ export class StructRegistry {
   lookup(name: string): Struct | undefined {
     const known = this.structs.get(name);
     if (known !== undefined) return known ?? undefined;
+    for (const src of this.dwarfSources) {
+      const fromDwarf = src.struct(name, (n) => this.lookup(n));
+      if (fromDwarf) {
+        this.structs.set(name, fromDwarf);
+        return fromDwarf;
+      }
+    }
     const fromBtf = this.fromBtf(name);
     this.structs.set(name, fromBtf ?? null);
     return fromBtf;

@@ -84,6 +84,8 @@ export interface SizedType {
   isTparg?: boolean;
   /** `args` of a kfunc/uprobe: fields are function arguments. */
   isFuncarg?: boolean;
+  /** A uprobe parameter typed from DWARF: which argument register holds it (argN). */
+  funcargIdx?: number;
   /** The value lives on the BPF stack (not behind a pointer to kernel/user memory). */
   isInternal?: boolean;
 }

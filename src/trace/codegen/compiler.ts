@@ -1319,6 +1319,12 @@ export class ProbeCompiler {
       const f = baseType.struct!.fields[e.index];
       return this.fieldFromMem(at(m, f.offset), f.type);
     }
+    // uprobe `args->NAME` (typed from DWARF): the parameter's argument register, as bpftrace reads it.
+    if (baseType.isFuncarg && ft.funcargIdx !== undefined && (this.target.provider === 'uprobe' || this.target.provider === 'uretprobe')) {
+      const r = this.regs.alloc();
+      this.argN(r, ft.funcargIdx);
+      return { k: 'int', r };
+    }
     const field = baseType.struct?.fields.find((f) => f.name === e.field);
     // Tracepoint arguments: `args->x` (the checker types `args` as a record with the format's fields).
     const inner = this.eval(e.expr);

@@ -11,15 +11,21 @@ import { cachedSymbolTable } from '../../symbols/elf-symbols.js';
 import { readUsdtProbes } from '../../symbols/usdt.js';
 import { pathInProcessRoot } from '../../symbols/libpath.js';
 import type { AttachPointNode } from '../ast.js';
+import { cachedDwarf } from '../../symbols/dwarf.js';
+import { dwarfTypes } from '../dwarf-types.js';
 
 export interface ListOptions {
-  /** -v: tracepoint fields. */
+  /** -v: tracepoint fields, uprobe parameters (from DWARF). */
   verbose?: boolean;
   pid?: number;
+  /** Receives warnings (a uprobe binary without DWARF under -v). */
+  warn?: (message: string) => void;
 }
 
 const SOFTWARE = ['alignment-faults', 'bpf-output', 'context-switches', 'cpu-clock', 'cpu-migrations', 'dummy', 'emulation-faults', 'major-faults', 'minor-faults', 'page-faults', 'task-clock'];
 const HARDWARE = ['backend-stalls', 'branch-instructions', 'branch-misses', 'bus-cycles', 'cache-misses', 'cache-references', 'cpu-cycles', 'frontend-stalls', 'instructions', 'ref-cycles'];
+
+const warnedNoDwarf = new Set<string>();
 
 /** The listing as lines (without newlines). */
 export function listProbes(pattern = '', opts: ListOptions = {}): string[] {
@@ -132,7 +138,34 @@ function listAttachPoint(ap: AttachPointNode, opts: ListOptions): string[] {
         } catch {
           continue;
         }
-        for (const n of [...seen].sort()) out.push(`${ap.provider}:${target}:${n}`);
+        const names = [...seen].sort();
+        // bpftrace lists parameters for uprobes only (not uretprobes), warning once per binary without DWARF.
+        let params: ((fn: string) => string[]) | undefined;
+        if (opts.verbose && ap.provider === 'uprobe' && names.length) {
+          let dwarf;
+          try {
+            dwarf = cachedDwarf(pathInProcessRoot(target, opts.pid));
+          } catch {
+            dwarf = undefined;
+          }
+          if (dwarf) {
+            const types = dwarfTypes(dwarf);
+            params = (fn) => {
+              try {
+                return types.paramList(fn);
+              } catch {
+                return [];
+              }
+            };
+          } else if (!warnedNoDwarf.has(target)) {
+            warnedNoDwarf.add(target);
+            (opts.warn ?? ((m: string) => process.stderr.write(`WARNING: ${m}\n`)))(`No DWARF found for "${target}", cannot show parameter info`);
+          }
+        }
+        for (const n of names) {
+          out.push(`${ap.provider}:${target}:${n}`);
+          if (params) for (const p of params(n)) out.push(`    ${p}`);
+        }
       }
       return out;
     }

@@ -4,7 +4,10 @@ import { parse } from '../parser.js';
 import { check, type CheckOptions } from '../check.js';
 import { generate, type CompiledScript } from '../codegen/index.js';
 import { listTracepoints, tracepointFormat } from '../../sys/tracefs.js';
-import { resolveLibrary } from '../../symbols/libpath.js';
+import { pathInProcessRoot, resolveLibrary } from '../../symbols/libpath.js';
+import { cachedDwarf } from '../../symbols/dwarf.js';
+import { cachedSymbolTable } from '../../symbols/elf-symbols.js';
+import { dwarfTypes, type DwarfTypes } from '../dwarf-types.js';
 import { kernelBtf } from '../../btf/kernel.js';
 import { expandProbe, type ConcreteAttach } from './expand.js';
 import { TraceSession, type SessionOptions } from './session.js';
@@ -51,6 +54,20 @@ function btfFor(source: string): CheckOptions['btf'] {
   }
 }
 
+/** The DWARF types of a uprobe binary (seen from the -p process's root), or undefined. */
+export function binaryDwarfTypes(binary: string, pid?: number): DwarfTypes | undefined {
+  const d = cachedDwarf(pathInProcessRoot(binary, pid));
+  return d && dwarfTypes(d);
+}
+
+function binaryFunctions(binary: string, pid?: number): string[] {
+  try {
+    return [...new Set(cachedSymbolTable(pathInProcessRoot(binary, pid)).entries.filter((e) => e.kind !== 'object').map((e) => e.name))];
+  } catch {
+    return [];
+  }
+}
+
 /** Parses, checks and compiles a script; TraceError (a ParseError) for scripts bpftrace would reject. */
 export function compileScript(source: string, opts: CompileOptions = {}): CompiledScript {
   const file = opts.file ?? 'stdin';
@@ -75,6 +92,8 @@ export function compileScript(source: string, opts: CompileOptions = {}): Compil
     btf: btfFor(source),
     tracepointFormat: tracepointFormatOrUndefined,
     tracepoints: listTracepoints,
+    dwarf: (binary) => binaryDwarfTypes(binary, opts.pid),
+    uprobeFunctions: (binary) => binaryFunctions(binary, opts.pid),
     hasChild: opts.cpid !== undefined,
     pid: opts.pid,
     unsafe: opts.unsafe,

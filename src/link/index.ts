@@ -9,12 +9,12 @@ export { attachCgroup, CgroupProgAttachment, type CgroupOptions, type CgroupAtta
 export { attachSockmap, SockmapProgAttachment, type SockmapOptions, type SockmapAttachType, type MapRef } from './sockmap.js';
 export { attachFlowDissector, attachSkLookup, NetnsProgAttachment, type NetnsAttachOptions } from './flow-dissector.js';
 export { attachNetfilter, type NetfilterOptions, type NetfilterFamily, type NetfilterHook } from './netfilter.js';
-export { attachPerfEvent, attachAll, MultiLink } from './perf-attach.js';
+export { attachPerfEvent, attachAll, closeAll, MultiLink } from './perf-attach.js';
 export { attachTracepoint } from './tracepoint.js';
 export { attachRawTracepoint, attachTracing } from './raw-tracepoint.js';
 export { attachKprobe, attachKprobeMulti, LegacyProbeLink, type KprobeOptions } from './kprobe.js';
 export { attachUprobe, attachUprobeMulti, type UprobeOptions } from './uprobe.js';
-export { attachPerfSampling, type PerfEventSpec, type PerfSamplingOptions } from './perf-event.js';
+export { attachBreakpoint, attachPerfSampling, type BreakpointOptions, type PerfEventSpec, type PerfSamplingOptions } from './perf-event.js';
 export { attachUsdt, type UsdtOptions, type UsdtAttachment } from './usdt.js';
 export { attachIter, readIter } from './iter.js';
 export { attach, type AttachOptions } from './auto.js';

@@ -19,6 +19,8 @@ export interface Link extends Disposable {
   /** The kind of attachment: a kernel link type ('xdp', 'tcx', 'perf_event', …) or a legacy mechanism ('netlink_xdp', 'tc', 'socket_filter', 'prog_attach', …). */
   readonly kind: string;
   close(): void;
+  /** Detaches without blocking the event loop; links closed together detach in parallel. */
+  closeAsync?(): Promise<void>;
   pin(path: string): void;
   info(): LinkInfo;
   /** Swaps in another program atomically where the kernel allows it. */
@@ -66,6 +68,11 @@ export class BpfLink implements Link {
   close(): void {
     this.fd.close();
     for (const fd of this.#owned) fd.close();
+  }
+
+  async closeAsync(): Promise<void> {
+    await this.fd.closeAsync();
+    await Promise.all(this.#owned.map((fd) => fd.closeAsync()));
   }
 
   [Symbol.dispose](): void {

@@ -46,6 +46,11 @@ class PerfEventIoctlLink implements Link {
     try { perfEventDisable(this.#event); } catch { /* closing detaches anyway */ }
     this.#event.close();
   }
+  closeAsync(): Promise<void> {
+    if (this.#event.closed) return Promise.resolve();
+    try { perfEventDisable(this.#event); } catch { /* closing detaches anyway */ }
+    return this.#event.closeAsync();
+  }
   pin(): void {
     cannotPin(this.kind);
   }
@@ -70,6 +75,9 @@ export class MultiLink implements Link {
   }
   close(): void {
     for (const l of this.links) l.close();
+  }
+  async closeAsync(): Promise<void> {
+    await closeAll(this.links);
   }
   pin(path: string): void {
     if (this.links.length !== 1) cannotPin(`${this.kind} (${this.links.length} links)`);
@@ -96,4 +104,9 @@ export function attachAll(kind: string, count: number, attachOne: (i: number) =>
     throw e;
   }
   return new MultiLink(kind, links);
+}
+
+/** Closes links in parallel where they can (closeAsync), the others one by one. */
+export async function closeAll(links: readonly Link[]): Promise<void> {
+  await Promise.all(links.map((l) => (l.closeAsync ? l.closeAsync() : l.close())));
 }

@@ -13,6 +13,7 @@ import { Program } from '../../program.js';
 import { RingBuffer } from '../../events/ring-buffer.js';
 import { BpfError, NotSupportedError, strerror } from '../../sys/errors.js';
 import { attachBreakpoint, attachPerfSampling } from '../../link/perf-event.js';
+import { closeAll } from '../../link/perf-attach.js';
 import { attachTracepoint } from '../../link/tracepoint.js';
 import { attachUprobe } from '../../link/uprobe.js';
 import { attachKprobe } from '../../link/kprobe.js';
@@ -232,7 +233,7 @@ export class TraceSession {
           clearInterval(keepAlive);
         }
       }
-      this.finish();
+      await this.finish();
     } finally {
       this.close();
     }
@@ -252,12 +253,15 @@ export class TraceSession {
     this.wake?.();
   }
 
-  private finish(): void {
+  private async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    // Stop the probes first so the final maps are stable, then END, like bpftrace.
-    for (const l of this.links) l.close();
+    // Stop the probes first so the final maps are stable, then END, like bpftrace. Detaching
+    // waits for the kernel per probe: all at once, not one after another.
+    const links = [...this.links, ...this.watchLinks.map((w) => w.link)];
     this.links = [];
+    this.watchLinks = [];
+    await closeAll(links);
     while (this.backlog.length) this.handle(this.backlog.shift()!);
     this.drain();
     this.ending = true;

@@ -1723,19 +1723,29 @@ class CodeGen {
   }
 
   private genGeneveCheck(v6: boolean, vni: number, hasVni: boolean): Block {
-    let b0 = this.genPort(GENEVE_PORT, IPPROTO_UDP, Q_DST, v6);
+    // Version 0: the top two bits of the first header byte are clear.
+    return this.genTunnelHeaderCheck(v6, GENEVE_PORT, (rel) => this.genMcmp(rel, 8, BPF_B, 0, 0xc0), 'Geneve', vni, hasVni);
+  }
+
+  /**
+   * UDP to the tunnel's port, the tunnel's own test of its first header byte, and the VNI (in the
+   * header's bytes 4-6 for both geneve and vxlan) when one is given.
+   */
+  private genTunnelHeaderCheck(v6: boolean, port: number, first: (rel: OffRel) => Block, name: string, vni: number, hasVni: boolean): Block {
+    let b0 = this.genPort(port, IPPROTO_UDP, Q_DST, v6);
     const rel = v6 ? OffRel.TRAN_IPV6 : OffRel.TRAN_IPV4;
-    let b1 = this.genMcmp(rel, 8, BPF_B, 0, 0xc0);
+    let b1 = first(rel);
     genAnd(b0, b1);
     b0 = b1;
     if (hasVni) {
-      if (vni > 0xffffff) fail(`Geneve VNI ${vni} greater than maximum 16777215`);
+      if (vni > 0xffffff) fail(`${name} VNI ${vni} greater than maximum 16777215`);
       b1 = this.genMcmp(rel, 12, BPF_W, (vni << 8) >>> 0, 0xffffff00);
       genAnd(b0, b1);
       b0 = b1;
     }
     return b0;
   }
+
 
   private genGeneve(vni: number, hasVni: boolean): Block {
     return this.genUdpEncap((v6) => this.genGeneveCheck(v6, vni, hasVni), () => this.genGeneveOffsets());
@@ -1819,19 +1829,10 @@ class CodeGen {
   // VXLAN (RFC 7348): UDP to port 4789, an 8-byte header whose first byte has the I flag (and
   // nothing else) set and whose bytes 4-6 are the VNI, then always an Ethernet frame.
   private genVxlanCheck(v6: boolean, vni: number, hasVni: boolean): Block {
-    let b0 = this.genPort(VXLAN_PORT, IPPROTO_UDP, Q_DST, v6);
-    const rel = v6 ? OffRel.TRAN_IPV6 : OffRel.TRAN_IPV4;
-    let b1 = this.genCmp(rel, 8, BPF_B, 0x08);
-    genAnd(b0, b1);
-    b0 = b1;
-    if (hasVni) {
-      if (vni > 0xffffff) fail(`VXLAN VNI ${vni} greater than maximum 16777215`);
-      b1 = this.genMcmp(rel, 12, BPF_W, (vni << 8) >>> 0, 0xffffff00);
-      genAnd(b0, b1);
-      b0 = b1;
-    }
-    return b0;
+    // The I flag, and no other, in the first header byte.
+    return this.genTunnelHeaderCheck(v6, VXLAN_PORT, (rel) => this.genCmp(rel, 8, BPF_B, 0x08), 'VXLAN', vni, hasVni);
   }
+
 
   private genVxlan(vni: number, hasVni: boolean): Block {
     return this.genUdpEncap((v6) => this.genVxlanCheck(v6, vni, hasVni), () => this.genVxlanOffsets());

@@ -146,7 +146,8 @@ class Preprocessor {
     if (depth > 32) return '0';
     return text.replace(/\b([A-Za-z_]\w*)\b(\s*\(([^()]*)\))?/g, (all, name: string, call: string | undefined, args: string | undefined) => {
       const d = this.defines.get(name);
-      if (!d) return call ? `0${this.expand(call.slice(call.indexOf('(')), depth + 1)}`.replace(/\(.*\)/, '') : '0';
+      // An unknown name is 0 in #if, and so is an unknown function-like macro with its arguments.
+      if (!d) return '0';
       if (d.params) {
         if (call === undefined) return '0';
         const values = (args ?? '').split(',').map((a) => a.trim());

@@ -91,23 +91,31 @@ test('idle samples are dropped by pid 0, or kept as swapper', async (t) => {
   if (!needRoot(t)) return;
   const task = currentTaskLayout();
   assert.ok(task);
-  for (const includeIdle of [false, true]) {
-    const maps = createMaps({});
-    try {
-      const program = loadProgram('perf_event', 'bpfkit_profile', profileProgramText({ stacks: 'kernel', includeIdle, task }), maps);
-      const link = attachPerfSampling(program, { frequency: 199 });
-      await new Promise((r) => setTimeout(r, 700));
-      link.close();
-      program.close();
-      const entries = readStackCounts(maps.counts);
-      assert.ok(entries.length > 0, 'something ran');
-      const idle = entries.filter((e) => e.tgid === 0);
-      if (!includeIdle) assert.equal(idle.length, 0, 'no idle samples');
-      else for (const e of idle) assert.match(e.comm, /^swapper\/\d+$/);
-      // Every other sample names a task: the tgid and comm loads read the right fields.
-      for (const e of entries.filter((x) => x.tgid !== 0)) assert.ok(e.comm.length > 0 && e.comm.length <= 15, JSON.stringify(e.comm));
-    } finally {
-      closeMaps(maps);
+  const w = new Workloads();
+  // Something sure to run while we sample: on a quiet machine every sample may be idle.
+  const busy = w.start('/bin/sh', ['-c', 'while :; do :; done']);
+  try {
+    for (const includeIdle of [false, true]) {
+      const maps = createMaps({});
+      try {
+        const program = loadProgram('perf_event', 'bpfkit_profile', profileProgramText({ stacks: 'kernel', includeIdle, task }), maps);
+        const link = attachPerfSampling(program, { frequency: 199 });
+        await new Promise((r) => setTimeout(r, 700));
+        link.close();
+        program.close();
+        const entries = readStackCounts(maps.counts);
+        assert.ok(entries.some((e) => e.tgid === busy.pid), 'the busy shell was sampled');
+        const idle = entries.filter((e) => e.tgid === 0);
+        if (!includeIdle) assert.equal(idle.length, 0, 'no idle samples');
+        else for (const e of idle) assert.match(e.comm, /^swapper\/\d+$/);
+        // Every other sample names a task: the tgid and comm loads read the right fields.
+        for (const e of entries.filter((x) => x.tgid !== 0)) assert.ok(e.comm.length > 0 && e.comm.length <= 15, JSON.stringify(e.comm));
+      } finally {
+        closeMaps(maps);
+      }
     }
+  } finally {
+    w.dispose();
   }
 });
+

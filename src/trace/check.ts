@@ -140,6 +140,7 @@ export function check(program: A.ProgramNode, opts: CheckOptions = {}): A.Checke
   };
   const structs = new StructRegistry(opts.btf);
   for (const def of program.structDefinitions) structs.addDefinition(def.text);
+  if (structs.incomplete.length) fail(incompleteTypes(program.cDefinitions, structs.incomplete));
   // As bpftrace's FieldAnalyser: the DWARF of every uprobe binary names the structs of casts.
   if (opts.dwarf) {
     for (const probe of program.probes) {
@@ -1623,6 +1624,29 @@ function isIPv6(a: string): boolean {
     else return false;
   }
   return dbl.length === 2 ? count < 8 : count === 8;
+}
+
+/**
+ * clang's error for a member whose struct or union type is declared nowhere, where bpftrace
+ * passes it on: at the member's name in definitions.h (bpftrace's own #include is line 1), with
+ * the note at the type's name.
+ */
+function incompleteTypes(cDefinitions: string, members: { type: string; field: string }[]): A.Diagnostic[] {
+  const place = (offset: number): string => {
+    const before = cDefinitions.slice(0, offset);
+    const line = before.split('\n').length + 1;
+    return `definitions.h:${line}:${offset - before.lastIndexOf('\n')}`;
+  };
+  const out: A.Diagnostic[] = [];
+  for (const m of members) {
+    const [kind, tag] = m.type.split(' ');
+    const at = new RegExp(`\\b${kind}\\s+(${tag})\\s+(${m.field})\\b`).exec(cDefinitions);
+    const typeAt = at ? at.index + at[0].indexOf(tag) : 0;
+    const fieldAt = at ? at.index + at[0].lastIndexOf(m.field) : 0;
+    out.push({ severity: 'ERROR', raw: true, message: `${place(fieldAt)}: error: field has incomplete type '${m.type}'` });
+    out.push({ severity: 'ERROR', raw: true, message: `${place(typeAt)}: note: forward declaration of '${m.type}'` });
+  }
+  return out;
 }
 
 function dwarfOf(opts: CheckOptions, binary: string): DwarfTypes | undefined {

@@ -34,6 +34,8 @@ export class StructRegistry {
   private enums = new Map<string, bigint>();
 
   private dwarfSources: DwarfTypes[] = [];
+  /** Members of script-defined structs whose struct or union type is defined nowhere (clang: incomplete). */
+  readonly incomplete: { type: string; field: string }[] = [];
 
   constructor(private readonly btf?: Btf) {}
 
@@ -139,6 +141,7 @@ export class StructRegistry {
     let unitStart = -1;
     for (const member of splitMembers(body)) {
       for (const { type, name: fname, bits } of this.declarators(member)) {
+        if (type.type === 'record' && !type.struct) this.incomplete.push({ type: type.name ?? '', field: fname });
         const a = Math.max(1, alignmentOf(type));
         align = Math.max(align, a);
         if (isUnion) {

@@ -1,5 +1,6 @@
 // Options and script features where bpfkit trace must print what bpftrace 0.17 prints: -k/-kk
 // (failing helpers reported with the script's line), --include and #include (C header macros),
+// struct definitions clang would refuse,
 // str($1 + N), -c's command split at spaces without a shell, and -l's lexer errors. Same stdout,
 // same exit status; stderr too where the message is the point (bpftrace's RLIMIT notice aside).
 import { test } from 'node:test';
@@ -18,6 +19,8 @@ const CASES: { name: string; args: string[]; stderr?: boolean }[] = [
   { name: '#include <linux/if_ether.h> macros', args: ['-e', '#include <linux/if_ether.h>\n#define MINE (ETH_P_IP | 1)\nBEGIN { printf("%d %d %d\\n", ETH_P_IPV6, MINE, ETH_ALEN); exit(); }'] },
   { name: 'a missing #include', args: ['-e', '#include <lol/no.h>\nBEGIN { exit(); }'], stderr: true },
   { name: 'a missing --include', args: ['--include', 'nope.h', '-e', 'BEGIN { exit(); }'], stderr: true },
+  { name: 'a struct member of a type defined nowhere (clang\'s incomplete type)', args: ['-e', 'struct Foo { int a; }\nstruct Baz { char c; union Quux q; } BEGIN { exit(); }'], stderr: true },
+  { name: 'a struct member of a kernel type, and a pointer to an unknown one', args: ['-e', 'struct Foo { struct thread_info x; struct Bar *p; } BEGIN { printf("%d\\n", sizeof(struct Foo) > 8); exit(); }'] },
   { name: 'str($1 + N)', args: ['-e', 'BEGIN { printf("%s|%s|%s\\n", str($1 + 1), str($1), str(2 + $1)); exit(); }', 'hello'] },
   { name: "-c runs the command without a shell", args: ['-e', 'BEGIN { }', '-c', "/bin/echo 'A'  B"] },
   { name: '-l with a character the lexer rejects', args: ['-l', '\\n'], stderr: true },

@@ -331,7 +331,14 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     // bpftrace 0.17 prints this once the programs are compiled, before loading and attaching them.
-    if (!args.quiet) write(renderEvent({ type: 'attached_probes', probes: countProbes(compiled) }, args.format));
+    const probes = countProbes(compiled);
+    if (probes === 0) {
+      if (!args.quiet) write('No probes to attach\n');
+      child?.kill('SIGKILL');
+      if (outFd !== 1) closeSync(outFd);
+      return 1;
+    }
+    if (!args.quiet) write(renderEvent({ type: 'attached_probes', probes }, args.format));
     session = new TraceSession(compiled, {
       pid: args.pid,
       watchPid: args.pid ?? child?.pid,

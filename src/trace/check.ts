@@ -140,7 +140,12 @@ export function check(program: A.ProgramNode, opts: CheckOptions = {}): A.Checke
   };
   const structs = new StructRegistry(opts.btf);
   for (const def of program.structDefinitions) structs.addDefinition(def.text);
-  if (structs.incomplete.length) fail(incompleteTypes(program.cDefinitions, structs.incomplete));
+  // bpftrace hands clang the kernel types the probes use, from BTF; when the script redefines one
+  // of them the two definitions clash and bpftrace drops BTF altogether, so members borrowing a
+  // kernel type become incomplete too.
+  const clash = kernelTypesUsed(source).some((n) => structs.scriptNames.has(n) && structs.inKernel(n));
+  const incomplete = structs.borrowed.filter((m) => m.missing || clash);
+  if (incomplete.length) fail(incompleteTypes(program.cDefinitions, incomplete));
   // As bpftrace's FieldAnalyser: the DWARF of every uprobe binary names the structs of casts.
   if (opts.dwarf) {
     for (const probe of program.probes) {
@@ -1647,6 +1652,14 @@ function incompleteTypes(cDefinitions: string, members: { type: string; field: s
     out.push({ severity: 'ERROR', raw: true, message: `${place(typeAt)}: note: forward declaration of '${m.type}'` });
   }
   return out;
+}
+
+/** Kernel structs the probes name (bpftrace's FieldAnalyser): curtask's, and pointer casts'. */
+function kernelTypesUsed(source: string): string[] {
+  const code = source.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const names = [...code.matchAll(/\(\s*((?:struct|union)\s+[A-Za-z_]\w*)\s*\*+\s*\)/g)].map((m) => m[1].replace(/\s+/, ' '));
+  if (/\bcurtask\b/.test(code)) names.push('struct task_struct');
+  return names;
 }
 
 function dwarfOf(opts: CheckOptions, binary: string): DwarfTypes | undefined {

@@ -34,8 +34,13 @@ export class StructRegistry {
   private enums = new Map<string, bigint>();
 
   private dwarfSources: DwarfTypes[] = [];
-  /** Members of script-defined structs whose struct or union type is defined nowhere (clang: incomplete). */
-  readonly incomplete: { type: string; field: string }[] = [];
+  /**
+   * Members of script-defined structs whose struct or union type the script does not define: they
+   * take it from kernel BTF, or, when it is nowhere, are clang's "incomplete type" (`missing`).
+   */
+  readonly borrowed: { type: string; field: string; missing: boolean }[] = [];
+  /** Struct and union names the script defines. */
+  readonly scriptNames = new Set<string>();
 
   constructor(private readonly btf?: Btf) {}
 
@@ -128,7 +133,15 @@ export class StructRegistry {
       }
       return;
     }
-    this.add(this.layout(`${kind} ${tag ?? ''}`.trim(), kind === 'union', body));
+    const name = `${kind} ${tag ?? ''}`.trim();
+    this.add(this.layout(name, kind === 'union', body));
+    this.scriptNames.add(name);
+  }
+
+  /** Whether kernel BTF has this struct or union (script definitions aside; nothing is cached). */
+  inKernel(name: string): boolean {
+    const m = /^(struct|union) (.+)$/.exec(name);
+    return !!m && !!this.btf?.findAll(m[2]).some((x) => x.kind === m[1]);
   }
 
   // C layout of a struct or union body: natural alignment, bitfields packed into storage units.
@@ -141,7 +154,7 @@ export class StructRegistry {
     let unitStart = -1;
     for (const member of splitMembers(body)) {
       for (const { type, name: fname, bits } of this.declarators(member)) {
-        if (type.type === 'record' && !type.struct) this.incomplete.push({ type: type.name ?? '', field: fname });
+        if (type.type === 'record' && !this.scriptNames.has(type.name ?? '')) this.borrowed.push({ type: type.name ?? '', field: fname, missing: !type.struct });
         const a = Math.max(1, alignmentOf(type));
         align = Math.max(align, a);
         if (isUnion) {
@@ -191,7 +204,10 @@ export class StructRegistry {
       const inner = text.slice(inline[0].length, end);
       const sname = inline[2] ? `${inline[1]} ${inline[2]}` : `${inline[1]} (anonymous)`;
       const st = this.layout(sname, inline[1] === 'union', inner);
-      if (inline[2]) this.add(st);
+      if (inline[2]) {
+        this.add(st);
+        this.scriptNames.add(sname);
+      }
       base = T.record(sname, st);
       text = text.slice(end + 1).trim();
       if (!text) {

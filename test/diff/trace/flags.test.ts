@@ -21,6 +21,8 @@ const CASES: { name: string; args: string[]; stderr?: boolean }[] = [
   { name: 'a missing --include', args: ['--include', 'nope.h', '-e', 'BEGIN { exit(); }'], stderr: true },
   { name: 'a struct member of a type defined nowhere (clang\'s incomplete type)', args: ['-e', 'struct Foo { int a; }\nstruct Baz { char c; union Quux q; } BEGIN { exit(); }'], stderr: true },
   { name: 'a struct member of a kernel type, and a pointer to an unknown one', args: ['-e', 'struct Foo { struct thread_info x; struct Bar *p; } BEGIN { printf("%d\\n", sizeof(struct Foo) > 8); exit(); }'] },
+  { name: 'a script that redefines a kernel struct the probe uses loses BTF for its members', args: ['-e', 'struct task_struct { struct thread_info x; } BEGIN { printf("%d\\n", curtask->x.status); exit(); }'], stderr: true },
+  { name: 'the script\'s definition of a kernel struct is the one curtask uses', args: ['-e', 'struct task_struct { int x; } BEGIN { printf("%d\\n", curtask->x); exit(); }'] },
   { name: 'a watchpoint on a function the program does not have: nothing to attach', args: ['-e', 'watchpoint:nosuchfn+arg0:4:w { printf("x\\n"); }', '-c', '/bin/true'] },
   { name: 'str($1 + N)', args: ['-e', 'BEGIN { printf("%s|%s|%s\\n", str($1 + 1), str($1), str(2 + $1)); exit(); }', 'hello'] },
   { name: "-c runs the command without a shell", args: ['-e', 'BEGIN { }', '-c', "/bin/echo 'A'  B"] },

@@ -45,10 +45,13 @@ export interface RuntimeTest {
   willFail: boolean;
 }
 
-/** Test programs and /tmp paths a test uses, which no other test may use at the same time. */
+/**
+ * Test programs, /tmp paths and the kernel's trace buffer (debugf's tests clear and read it) a
+ * test uses, which no other test may use at the same time.
+ */
 function sharedResources(t: RuntimeTest): string[] {
   const text = [t.run, t.prog, t.before, t.after].join(' ');
-  return [...new Set(text.match(/test(?:progs|libs)\/[\w.-]+|\/tmp\/[\w.-]+/g) ?? [])];
+  return [...new Set(text.match(/test(?:progs|libs)\/[\w.-]+|\/tmp\/[\w.-]+|\/sys\/kernel\/(?:debug\/)?tracing\/trace\b/g) ?? [])];
 }
 
 export function parseSuiteFile(text: string, suite: string): RuntimeTest[] {

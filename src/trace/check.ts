@@ -151,8 +151,7 @@ export function check(program: A.ProgramNode, opts: CheckOptions = {}): A.Checke
     for (const probe of program.probes) {
       for (const ap of probe.attachPoints) {
         if ((ap.provider !== 'uprobe' && ap.provider !== 'uretprobe') || !ap.target || hasWildcard(ap.target)) continue;
-        const t = dwarfOf(opts, ap.target);
-        if (t) structs.addDwarf(t);
+        structs.addDwarf(ap.target, () => dwarfOf(opts, ap.target));
       }
     }
   }

@@ -33,7 +33,8 @@ export class StructRegistry {
   private structs = new Map<string, Struct | null>();
   private enums = new Map<string, bigint>();
 
-  private dwarfSources: DwarfTypes[] = [];
+  /** Uprobe binaries' DWARF, by binary; read on the first struct lookup that needs it. */
+  private dwarfSources = new Map<string, { load: () => DwarfTypes | undefined; types?: DwarfTypes | null }>();
   /**
    * Members of script-defined structs whose struct or union type the script does not define: they
    * take it from kernel BTF, or, when it is nowhere, are clang's "incomplete type" (`missing`).
@@ -44,9 +45,12 @@ export class StructRegistry {
 
   constructor(private readonly btf?: Btf) {}
 
-  /** Types of a uprobe's binary: consulted after script definitions and before kernel BTF, as bpftrace does. */
-  addDwarf(source: DwarfTypes): void {
-    if (!this.dwarfSources.includes(source)) this.dwarfSources.push(source);
+  /**
+   * Types of a uprobe's binary: consulted after script definitions and before kernel BTF, as
+   * bpftrace does. `load` runs only if a lookup gets that far (reading DWARF costs tens of ms).
+   */
+  addDwarf(binary: string, load: () => DwarfTypes | undefined): void {
+    if (!this.dwarfSources.has(binary)) this.dwarfSources.set(binary, { load });
   }
 
   /** A script enum constant (bpftrace types them as uint64). */
@@ -70,8 +74,9 @@ export class StructRegistry {
   lookup(name: string): Struct | undefined {
     const known = this.structs.get(name);
     if (known !== undefined) return known ?? undefined;
-    for (const src of this.dwarfSources) {
-      const fromDwarf = src.struct(name, (n) => this.lookup(n));
+    for (const src of this.dwarfSources.values()) {
+      if (src.types === undefined) src.types = src.load() ?? null;
+      const fromDwarf = src.types?.struct(name, (n) => this.lookup(n));
       if (fromDwarf) {
         this.structs.set(name, fromDwarf);
         return fromDwarf;

@@ -1793,9 +1793,7 @@ class CodeGen {
     const s = newStmt(BPF_ALU | BPF_ADD | BPF_K, this.offLinkpl.constantPart + this.offNl + 8);
     sappend(s, newStmt(BPF_MISC | BPF_TAX));
     sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_K, 2));
-    this.offLinktype.reg = this.allocReg();
-    this.offLinktype.isVariable = true;
-    this.offLinktype.constantPart = 0;
+    this.inRegister(this.offLinktype);
     sappend(s, newStmt(BPF_ST, this.offLinktype.reg));
     sappend(s, newStmt(BPF_LD | BPF_IND | BPF_B, 0));
     sappend(s, newStmt(BPF_ALU | BPF_AND | BPF_K, 0x3f));
@@ -1816,9 +1814,7 @@ class CodeGen {
     sappend(s, newStmt(BPF_ST, this.offLinktype.reg));
     sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_K, 2));
     sappend(s, newStmt(BPF_MISC | BPF_TAX));
-    this.offLinkpl.reg = this.allocReg();
-    this.offLinkpl.isVariable = true;
-    this.offLinkpl.constantPart = 0;
+    this.inRegister(this.offLinkpl);
     const stx = newStmt(BPF_STX, this.offLinkpl.reg);
     sappend(s, stx);
     sProto.s.jf = stx;
@@ -1846,18 +1842,21 @@ class CodeGen {
     sappend(s, newStmt(BPF_ST, this.offLinkhdr.reg));
     // The inner EtherType is the link type; two bytes on starts the inner payload.
     sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_K, 12));
-    this.offLinktype.reg = this.allocReg();
-    this.offLinktype.isVariable = true;
-    this.offLinktype.constantPart = 0;
+    this.inRegister(this.offLinktype);
     sappend(s, newStmt(BPF_ST, this.offLinktype.reg));
     sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_K, 2));
     sappend(s, newStmt(BPF_MISC | BPF_TAX));
-    this.offLinkpl.reg = this.allocReg();
-    this.offLinkpl.isVariable = true;
-    this.offLinkpl.constantPart = 0;
+    this.inRegister(this.offLinkpl);
     sappend(s, newStmt(BPF_STX, this.offLinkpl.reg));
     this.offNl = 0;
     return s;
+  }
+
+  /** From now on the offset is wholly in a new scratch register (a tunnel's inner headers). */
+  private inRegister(off: AbsOffset): void {
+    off.reg = this.allocReg();
+    off.isVariable = true;
+    off.constantPart = 0;
   }
 
   private genEncapLlCheck(): Block {

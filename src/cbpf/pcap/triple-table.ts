@@ -3,17 +3,22 @@
 // doubles allocate on every question. Open addressing, linear probing; clear() is O(entries).
 
 export class TripleTable {
-  private mask: number;
-  private a: Uint32Array;
-  private b: Uint32Array;
-  private c: Uint32Array;
-  private v: Int32Array;
-  private used: Int32Array;
+  private mask!: number;
+  private a!: Uint32Array;
+  private b!: Uint32Array;
+  private c!: Uint32Array;
+  private v!: Int32Array;
+  private used!: Int32Array;
   private count = 0;
 
   constructor(capacity = 1024) {
     let size = 16;
     while (size < 2 * capacity) size *= 2;
+    this.allocate(size);
+  }
+
+  /** Empty arrays of `size` slots (a power of two). */
+  private allocate(size: number): void {
     this.mask = size - 1;
     this.a = new Uint32Array(size);
     this.b = new Uint32Array(size);
@@ -71,13 +76,7 @@ export class TripleTable {
 
   private grow(): void {
     const { a, b, c, v, used, count } = this;
-    const size = 2 * (this.mask + 1);
-    this.mask = size - 1;
-    this.a = new Uint32Array(size);
-    this.b = new Uint32Array(size);
-    this.c = new Uint32Array(size);
-    this.v = new Int32Array(size);
-    this.used = new Int32Array(size);
+    this.allocate(2 * (this.mask + 1));
     this.count = 0;
     for (let k = 0; k < count; k++) {
       const i = used[k];

@@ -21,7 +21,7 @@ function setup(cc: string): { types: DwarfTypes; structs: StructRegistry } {
   execFileSync(cc, ['-g', '-O0', '-o', out, SOURCE]);
   const types = new DwarfTypes(Dwarf.fromFile(out)!);
   const structs = new StructRegistry();
-  structs.addDwarf(types);
+  structs.addDwarf(out, () => types);
   return { types, structs };
 }
 
